@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import fastifyCookie from '@fastify/cookie';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import type { Config } from '@gw/config';
+import { AppModule } from './app.module';
+import { ErrorFilter } from './http/error.filter';
+import { createLogger, PinoNestLogger } from './http/logger';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface CreateAppOptions {
+  logger?: Logger;
+}
+
+/** Builds the HTTP application (used by main.ts and by the integration tests). */
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createLogger(config);
+  const adapter = new FastifyAdapter({
+    // Fastify's own request logging is off; the onResponse hook below writes one line per request.
+    logger: false,
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: config.MAX_BODY_BYTES,
+    // Honour a caller's request id when it is sane, so logs can be joined across services.
+    genReqId: (request: IncomingMessage) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  const fastify = adapter.getInstance();
+  // JSON only: a text/plain body gets 415 instead of reaching a handler as a string.
+  fastify.removeContentTypeParser('text/plain');
+
+  // /v1 takes large prompts (MAX_BODY_BYTES); the dashboard API needs far less.
+  fastify.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1')) route.bodyLimit = config.API_MAX_BODY_BYTES;
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  // One log line per request; the path only (query strings stay out of logs).
+  fastify.addHook('onResponse', (request, reply, done) => {
+    logger.info(
+      {
+        reqId: request.id,
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    );
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  await app.register(fastifyCookie);
+  app.useGlobalFilters(new ErrorFilter(logger));
+  return app;
+}

@@ -1,0 +1,78 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { AccountsService } from '@gw/accounts';
+import { type Config, ConfigError, loadConfig } from '@gw/config';
+import { ensureDatabase, MigrationRunner } from '@gw/db';
+import { JobsModule } from '@gw/jobs';
+import { Secret } from '@gw/kernel';
+import { createApp } from './create-app';
+import { createLogger } from './http/logger';
+import { prepareEnvFile } from './startup/env-file';
+import { projectRoot } from './startup/paths';
+import { ensureServices, StartupError } from './startup/preflight';
+
+const DEFAULT_ADMIN_EMAIL = 'admin@gateway.local';
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function migrate(config: Config, root: string): Promise<void> {
+  const { created } = await ensureDatabase(config.DATABASE_URL);
+  if (created) say('Created the database.');
+  const runner = new MigrationRunner({
+    databaseUrl: config.DATABASE_URL,
+    migrationsDir: join(root, 'prisma/migrations'),
+    schemaPath: join(root, 'prisma/schema.prisma'),
+  });
+  try {
+    const { applied } = await runner.deploy();
+    if (applied.length > 0) say(`Applied ${applied.length} migration(s): ${applied.join(', ')}`);
+  } finally {
+    await runner.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const root = projectRoot();
+  const { generatedPepper } = prepareEnvFile(process.env['ENV_FILE'] ?? join(root, '.env.local'));
+  const config = loadConfig();
+  if (generatedPepper) say('Generated SERVER_PEPPER into .env.local (keep that file).');
+  await ensureServices(config, root, say);
+  await migrate(config, root);
+
+  const logger = createLogger(config);
+  const app = await createApp(config, { logger });
+  app.enableShutdownHooks();
+  const email = config.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL;
+  const password = config.ADMIN_PASSWORD ?? randomBytes(12).toString('base64url');
+  const { created } = await app.get(AccountsService).ensureAdmin(email.toLowerCase(), new Secret(password));
+  if (created && !config.ADMIN_PASSWORD) {
+    say(`Admin account created: ${email} / ${password}  (shown once; set ADMIN_PASSWORD to choose it)`);
+  } else {
+    say(`Admin login: ${email}${created ? ' (password from ADMIN_PASSWORD)' : ''}`);
+  }
+
+  if (config.WORKER === 'on') {
+    const worker = await NestFactory.createApplicationContext(JobsModule.forRoot(config, logger), { logger: false });
+    worker.enableShutdownHooks();
+  }
+
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const shown = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  const base = `http://${shown}:${config.PORT}`;
+  say(`Dashboard: ${base}/`);
+  say(`API:       ${base}/v1  (OpenAI-compatible)`);
+  say(`Health:    ${base}/healthz  ${base}/readyz`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof StartupError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,123 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { ADMIN_DATABASE_URL, clearRedis, runId, TEST_REDIS_URL } from '@gw/testing';
+import { call } from '../testing/test-app';
+
+const root = join(__dirname, '../../../..');
+const main = join(root, 'dist/apps/api/src/main.js');
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, [main], {
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(started: Started, pattern: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const match = pattern.exec(started.output());
+    if (match) return match;
+    if (started.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no ${String(pattern)} in output:\n${started.output()}`);
+}
+
+async function stop(started: Started): Promise<void> {
+  if (started.child.exitCode === null) started.child.kill('SIGTERM');
+  await started.exited;
+}
+
+/** `npm start`'s server process, as a user runs it (after the build that `npm start` does). */
+describe('start-up', () => {
+  const database = `gw_test_${runId()}_start_${randomBytes(3).toString('hex')}`;
+  const envFile = join(mkdtempSync(join(tmpdir(), 'gw-start-')), '.env.local');
+  const prefix = `gwtest:${runId()}:start:`;
+  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const dbUrl = new URL(ADMIN_DATABASE_URL);
+  dbUrl.pathname = `/${database}`;
+  const env = {
+    ENV_FILE: envFile,
+    DATABASE_URL: dbUrl.toString(),
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    PORT: port,
+    HOST: '127.0.0.1',
+  };
+  const base = `http://127.0.0.1:${port}`;
+
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(root, 'tools/build.js')], { cwd: root, stdio: 'ignore' });
+  });
+  afterAll(async () => {
+    await clearRedis(prefix);
+    const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('creates the database, migrates, bootstraps the admin, and reuses all of it on restart', async () => {
+    const first = start(env);
+    try {
+      const [, email, password] = await waitFor(first, /Admin account created: (\S+) \/ (\S+)/);
+      await waitFor(first, /Dashboard: http:\/\/127\.0\.0\.1:\d+\//);
+      expect(first.output()).toContain('Created the database.');
+      expect(first.output()).toMatch(/Applied \d+ migration/);
+      expect((await call(base, 'GET', '/readyz')).status).toBe(200);
+      const login = await call(base, 'POST', '/api/auth/login', { body: { email, password } });
+      expect(login.status).toBe(200);
+      expect(login.body.user.role).toBe('admin');
+      const key = await call(base, 'POST', '/api/keys', { token: login.body.token, body: { name: 'survives restarts' } });
+      expect(key.status).toBe(201);
+      const pepper = readFileSync(envFile, 'utf8');
+      expect(pepper).toMatch(/^SERVER_PEPPER=[0-9a-f]{64}$/m);
+
+      await stop(first);
+      const second = start(env);
+      try {
+        await waitFor(second, /Dashboard:/);
+        expect(second.output()).toContain(`Admin login: ${email ?? ''}`);
+        expect(second.output()).not.toContain(password);
+        expect(second.output()).not.toContain('Created the database.');
+        expect(readFileSync(envFile, 'utf8')).toBe(pepper);
+        // Same database and same pepper: the key made before the restart still verifies.
+        expect((await call(base, 'GET', '/v1/key', { token: key.body.key })).status).toBe(200);
+        expect((await call(base, 'POST', '/api/auth/login', { body: { email, password } })).status).toBe(200);
+      } finally {
+        await stop(second);
+      }
+    } finally {
+      await stop(first);
+    }
+  });
+
+  it('stops with one line naming an invalid variable', async () => {
+    const started = start({ ...env, PORT: 'eighty' });
+    expect(await started.exited).toBe(1);
+    expect(started.output().trim().split('\n').at(-1)).toMatch(/^Invalid configuration: PORT /);
+  });
+
+  it('stops with one clear line when Redis cannot be reached', async () => {
+    const started = start({ ...env, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(await started.exited).toBe(1);
+    expect(started.output().trim().split('\n').at(-1)).toMatch(/^Cannot reach Redis at redis:\/\/127\.0\.0\.1:1.*REDIS_URL/);
+  });
+});

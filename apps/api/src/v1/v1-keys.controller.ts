@@ -1,0 +1,79 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { GatewayKeysService, type KeyPrincipal } from '@gw/accounts';
+import {
+  type CreatedGatewayKey,
+  type CreateKeyBody,
+  createKeyBody,
+  type GatewayKeyView,
+  type UpdateKeyBody,
+  updateKeyBody,
+} from '@gw/contracts';
+import { microsToUsd } from '@gw/kernel';
+import { ZodPipe } from '../http/zod.pipe';
+import { toCreatedKeyView, toKeyView } from '../keys/key.mapper';
+import { CurrentKey, GatewayKeyGuard } from './key.guard';
+
+interface CurrentKeyInfo {
+  label: string;
+  usage: number;
+  limit: number | null;
+  limit_remaining: number | null;
+  rate_limit: { requests: number; interval: '1m' } | null;
+}
+
+/** The management API: what /api/keys does, authenticated by a gateway key (OpenRouter's /v1/keys). */
+@Controller('v1')
+@UseGuards(GatewayKeyGuard)
+export class V1KeysController {
+  constructor(@Inject(GatewayKeysService) private readonly keys: GatewayKeysService) {}
+
+  /** The calling key itself, in OpenRouter's shape. */
+  @Get('key')
+  current(@CurrentKey() key: KeyPrincipal): { data: CurrentKeyInfo } {
+    const usage = 0;
+    const limit = key.creditLimit === null ? null : microsToUsd(key.creditLimit);
+    return {
+      data: {
+        label: key.name,
+        usage,
+        limit,
+        limit_remaining: limit === null ? null : Math.max(0, limit - usage),
+        rate_limit: key.rateLimitRpm === null ? null : { requests: key.rateLimitRpm, interval: '1m' },
+      },
+    };
+  }
+
+  @Get('keys')
+  async list(@CurrentKey() key: KeyPrincipal): Promise<{ data: GatewayKeyView[] }> {
+    return { data: (await this.keys.list(key.tenantId)).map(toKeyView) };
+  }
+
+  @Post('keys')
+  @HttpCode(201)
+  async create(
+    @CurrentKey() key: KeyPrincipal,
+    @Body(new ZodPipe(createKeyBody)) body: CreateKeyBody,
+  ): Promise<CreatedGatewayKey> {
+    return toCreatedKeyView(await this.keys.create(key.tenantId, body, { kind: 'key', principal: key }));
+  }
+
+  @Get('keys/:id')
+  async get(@CurrentKey() key: KeyPrincipal, @Param('id') id: string): Promise<GatewayKeyView> {
+    return toKeyView(await this.keys.get(key.tenantId, id));
+  }
+
+  @Patch('keys/:id')
+  async update(
+    @CurrentKey() key: KeyPrincipal,
+    @Param('id') id: string,
+    @Body(new ZodPipe(updateKeyBody)) body: UpdateKeyBody,
+  ): Promise<GatewayKeyView> {
+    return toKeyView(await this.keys.update(key.tenantId, id, body));
+  }
+
+  @Delete('keys/:id')
+  @HttpCode(204)
+  async revoke(@CurrentKey() key: KeyPrincipal, @Param('id') id: string): Promise<void> {
+    await this.keys.revoke(key.tenantId, id);
+  }
+}

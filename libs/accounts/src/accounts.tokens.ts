@@ -1,0 +1,49 @@
+import type { Prisma } from '@gw/db';
+import type { Secret } from '@gw/kernel';
+
+type Tx = Prisma.TransactionClient;
+
+/** What a signed-in dashboard user is. */
+export interface SessionPrincipal {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly email: string;
+  readonly role: 'member' | 'admin';
+  readonly tenantId: string;
+  readonly tenantName: string;
+  readonly tenantDisabled: boolean;
+}
+
+/** What an authenticated /v1 caller is. */
+export interface KeyPrincipal {
+  readonly keyId: string;
+  readonly publicId: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly vaultAccess: boolean;
+  readonly creditLimit: bigint | null;
+  readonly rateLimitRpm: number | null;
+  /** The presented key's secret, for the vault; never stored or logged. */
+  readonly secret: Secret<Uint8Array>;
+}
+
+/**
+ * The vault's hooks into account and key lifecycles. The vault module provides the real one; until
+ * it is present, tenants have no vault and keys cannot be given vault access.
+ */
+export interface VaultLifecycle {
+  /** Called inside the signup transaction; returns the recovery key to show once, if any. */
+  provisionTenant(tenantId: string, tx: Tx): Promise<Secret<string> | null>;
+  /** Grants a new gateway key access to the tenant's vault, given a proof; throws 403 on a bad proof. */
+  grantKeyAccess(input: {
+    tenantId: string;
+    keyId: string;
+    newSecret: Secret<Uint8Array>;
+    proof: { recoveryKey: Secret<string> } | { gatewayKey: Secret<string> } | { principal: KeyPrincipal };
+    tx: Tx;
+  }): Promise<void>;
+  /** Removes whatever the key could open; called when a key is revoked. */
+  revokeKeyAccess(keyId: string, tx: Tx): Promise<void>;
+}
+
+export const VAULT_LIFECYCLE = Symbol('VAULT_LIFECYCLE');

@@ -1,0 +1,3 @@
+export * from './accounts.schema';
+export * from './keys.schema';
+export * from './errors.schema';

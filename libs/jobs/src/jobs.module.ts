@@ -1,0 +1,60 @@
+import {
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type DynamicModule,
+} from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AccountsModule, AccountsService } from '@gw/accounts';
+import { CONFIG, type Config, ConfigModule } from '@gw/config';
+import { DbModule } from '@gw/db';
+import { JobRunner, RedisKeys, RedisModule } from '@gw/queue';
+
+export const JOBS_LOGGER = Symbol('JOBS_LOGGER');
+
+@Injectable()
+class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly runner: JobRunner;
+
+  constructor(
+    @Inject(CONFIG) config: Config,
+    @Inject(RedisKeys) keys: RedisKeys,
+    @Inject(AccountsService) accounts: AccountsService,
+    @Inject(JOBS_LOGGER) private readonly logger: Logger,
+  ) {
+    this.runner = new JobRunner(
+      config.REDIS_URL,
+      keys.key('bull'),
+      {
+        'sessions.purge-expired': async () => {
+          const purged = await accounts.purgeExpiredSessions();
+          if (purged > 0) logger.info({ purged }, 'purged expired sessions');
+        },
+      },
+      logger,
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start();
+    this.logger.info('worker started');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.close();
+  }
+}
+
+/** Everything the BullMQ worker runs; booted by apps/worker or in-process by the API. */
+@Module({})
+export class JobsModule {
+  static forRoot(config: Config, logger: Logger): DynamicModule {
+    return {
+      module: JobsModule,
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, AccountsModule],
+      providers: [{ provide: JOBS_LOGGER, useValue: logger }, JobsLifecycle],
+    };
+  }
+}

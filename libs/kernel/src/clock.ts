@@ -1,0 +1,10 @@
+/** Time as a dependency, so tests can move it. */
+export interface Clock {
+  now(): Date;
+  nowMs(): number;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  nowMs: () => Date.now(),
+};

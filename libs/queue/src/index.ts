@@ -1,0 +1,4 @@
+export * from './redis';
+export * from './redis.module';
+export * from './jobs';
+export * from './job-runner';
