@@ -34,19 +34,35 @@ export default tseslint.config(
             { sourceTag: 'type:kernel', onlyDependOnLibsWithTags: [] },
             // Wire contracts must stay browser-safe for the dashboard.
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
+            // Pure domain logic (the vault's cryptography): no I/O, no framework.
+            { sourceTag: 'type:pure', onlyDependOnLibsWithTags: ['type:kernel'] },
             { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:kernel', 'type:infra'] },
             {
               sourceTag: 'type:domain',
-              onlyDependOnLibsWithTags: ['type:kernel', 'type:contracts', 'type:infra', 'type:domain', 'type:testing'],
+              onlyDependOnLibsWithTags: [
+                'type:kernel',
+                'type:pure',
+                'type:contracts',
+                'type:infra',
+                'type:domain',
+                'type:testing',
+              ],
             },
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:kernel', 'type:contracts', 'type:infra', 'type:domain', 'type:testing'],
+              onlyDependOnLibsWithTags: [
+                'type:kernel',
+                'type:pure',
+                'type:contracts',
+                'type:infra',
+                'type:domain',
+                'type:testing',
+              ],
             },
             { sourceTag: 'type:ui', onlyDependOnLibsWithTags: ['type:contracts'] },
             {
               sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: ['type:kernel', 'type:contracts', 'type:infra', 'type:domain', 'type:app'],
+              onlyDependOnLibsWithTags: ['type:kernel', 'type:pure', 'type:contracts', 'type:infra', 'type:domain', 'type:app'],
             },
           ],
         },

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '@gw/accounts';
+import { ByokModule, VaultService } from '@gw/byok';
 import { type Config, ConfigModule } from '@gw/config';
 import { DbModule } from '@gw/db';
 import { RedisModule } from '@gw/queue';
@@ -10,14 +11,31 @@ import { HealthController } from './health/health.controller';
 import { KeysController } from './keys/keys.controller';
 import { GatewayKeyGuard } from './v1/key.guard';
 import { V1KeysController } from './v1/v1-keys.controller';
+import { ProviderKeysController, V1ProviderKeysController } from './vault/provider-keys.controller';
+import { VaultController } from './vault/vault.controller';
 
 @Module({})
 export class AppModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, AccountsModule],
-      controllers: [HealthController, AuthController, KeysController, V1KeysController, DashboardController],
+      imports: [
+        ConfigModule.forRoot(config),
+        DbModule,
+        RedisModule,
+        ByokModule,
+        AccountsModule.forRoot({ vault: { imports: [ByokModule], lifecycle: VaultService } }),
+      ],
+      controllers: [
+        HealthController,
+        AuthController,
+        KeysController,
+        V1KeysController,
+        ProviderKeysController,
+        V1ProviderKeysController,
+        VaultController,
+        DashboardController,
+      ],
       providers: [SessionGuard, GatewayKeyGuard],
     };
   }

@@ -40,6 +40,8 @@ export interface VaultLifecycle {
     keyId: string;
     newSecret: Secret<Uint8Array>;
     proof: { recoveryKey: Secret<string> } | { gatewayKey: Secret<string> } | { principal: KeyPrincipal };
+    actor: { type: 'user' | 'key'; id: string };
+    ip: string | null;
     tx: Tx;
   }): Promise<void>;
   /** Removes whatever the key could open; called when a key is revoked. */

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Secret } from '@gw/kernel';
-import { decodeBase62, encodeBase62 } from './base62';
-import { crc32 } from './crc32';
+import { CHECKSUM62_LENGTH, checksum62, decodeBase62, encodeBase62, Secret } from '@gw/kernel';
 
 /**
  * Gateway keys look like `gwk_<public id>_<secret><checksum>`:
@@ -14,7 +12,7 @@ export const GATEWAY_KEY_PREFIX = 'gwk';
 const PUBLIC_ID_LENGTH = 12;
 const SECRET_BYTES = 32;
 const SECRET_LENGTH = 43;
-const CHECKSUM_LENGTH = 6;
+const CHECKSUM_LENGTH = CHECKSUM62_LENGTH;
 const PATTERN = new RegExp(
   `^${GATEWAY_KEY_PREFIX}_([0-9A-Za-z]{${PUBLIC_ID_LENGTH}})_([0-9A-Za-z]{${SECRET_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`,
 );
@@ -28,7 +26,7 @@ export function generateGatewayKey(): { key: Secret<string>; parsed: ParsedGatew
   const publicId = encodeBase62(randomBytes(8), PUBLIC_ID_LENGTH);
   const secretBytes = randomBytes(SECRET_BYTES);
   const body = `${GATEWAY_KEY_PREFIX}_${publicId}_${encodeBase62(secretBytes, SECRET_LENGTH)}`;
-  const key = body + checksum(body);
+  const key = body + checksum62(body);
   return {
     key: new Secret(key),
     parsed: { publicId, secret: new Secret(new Uint8Array(secretBytes)) },
@@ -41,7 +39,7 @@ export function parseGatewayKey(key: string): ParsedGatewayKey | null {
   const match = PATTERN.exec(key);
   if (!match) return null;
   const [, publicId = '', secretText = '', sum = ''] = match;
-  if (checksum(key.slice(0, key.length - CHECKSUM_LENGTH)) !== sum) return null;
+  if (checksum62(key.slice(0, key.length - CHECKSUM_LENGTH)) !== sum) return null;
   const secret = decodeBase62(secretText, SECRET_BYTES);
   if (!secret) return null;
   return { publicId, secret: new Secret(secret) };
@@ -51,9 +49,4 @@ export function parseGatewayKey(key: string): ParsedGatewayKey | null {
 export function hintOf(key: string): string {
   const publicPart = key.slice(0, GATEWAY_KEY_PREFIX.length + 1 + PUBLIC_ID_LENGTH);
   return `${publicPart}_…${key.slice(-4)}`;
-}
-
-function checksum(body: string): string {
-  const sum = crc32(body);
-  return encodeBase62(new Uint8Array([sum >>> 24, (sum >>> 16) & 0xff, (sum >>> 8) & 0xff, sum & 0xff]), CHECKSUM_LENGTH);
 }

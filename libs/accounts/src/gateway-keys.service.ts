@@ -24,7 +24,7 @@ export class GatewayKeysService {
     @Optional() @Inject(VAULT_LIFECYCLE) private readonly vault: VaultLifecycle | null = null,
   ) {}
 
-  async create(tenantId: string, body: CreateKeyBody, creator: KeyCreator): Promise<CreatedKey> {
+  async create(tenantId: string, body: CreateKeyBody, creator: KeyCreator, ip: string | null = null): Promise<CreatedKey> {
     const generated = generateGatewayKey();
     const proof = vaultProof(body, creator);
     if (proof && !this.vault) {
@@ -44,7 +44,19 @@ export class GatewayKeysService {
         },
       });
       if (proof && this.vault) {
-        await this.vault.grantKeyAccess({ tenantId, keyId: created.id, newSecret: generated.parsed.secret, proof, tx });
+        const actor =
+          creator.kind === 'session'
+            ? { type: 'user' as const, id: creator.userId }
+            : { type: 'key' as const, id: creator.principal.keyId };
+        await this.vault.grantKeyAccess({
+          tenantId,
+          keyId: created.id,
+          newSecret: generated.parsed.secret,
+          proof,
+          actor,
+          ip,
+          tx,
+        });
       }
       return created;
     });

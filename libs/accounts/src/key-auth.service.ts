@@ -83,6 +83,8 @@ export class KeyAuthService implements OnModuleInit, OnModuleDestroy {
         case 'resync':
           this.cache.clear();
           break;
+        case 'vault':
+          break;
       }
     });
   }

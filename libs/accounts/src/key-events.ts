@@ -2,7 +2,12 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import type { Redis } from 'ioredis';
 import { REDIS, REDIS_SUBSCRIBER, RedisKeys } from '@gw/queue';
 
-export type KeyEvent = { kind: 'key'; publicId: string } | { kind: 'tenant'; tenantId: string } | { kind: 'resync' };
+export type KeyEvent =
+  | { kind: 'key'; publicId: string }
+  | { kind: 'tenant'; tenantId: string }
+  /** The tenant's vault changed (provider key deleted, rotation): drop opened secrets. */
+  | { kind: 'vault'; tenantId: string }
+  | { kind: 'resync' };
 type Listener = (event: KeyEvent) => void;
 
 /**
@@ -63,6 +68,8 @@ function encode(event: KeyEvent): string {
       return `key:${event.publicId}`;
     case 'tenant':
       return `tenant:${event.tenantId}`;
+    case 'vault':
+      return `vault:${event.tenantId}`;
     case 'resync':
       return 'resync';
   }
@@ -72,6 +79,7 @@ function decode(message: string): KeyEvent | null {
   const [kind, id] = message.split(':', 2);
   if (kind === 'key' && id) return { kind: 'key', publicId: id };
   if (kind === 'tenant' && id) return { kind: 'tenant', tenantId: id };
+  if (kind === 'vault' && id) return { kind: 'vault', tenantId: id };
   if (kind === 'resync') return { kind: 'resync' };
   return null;
 }

@@ -1,3 +1,5 @@
 export * from './accounts.schema';
 export * from './keys.schema';
 export * from './errors.schema';
+export * from './provider-keys.schema';
+export * from './vault.schema';

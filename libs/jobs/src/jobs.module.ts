@@ -53,7 +53,7 @@ export class JobsModule {
   static forRoot(config: Config, logger: Logger): DynamicModule {
     return {
       module: JobsModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, AccountsModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, AccountsModule.forRoot()],
       providers: [{ provide: JOBS_LOGGER, useValue: logger }, JobsLifecycle],
     };
   }

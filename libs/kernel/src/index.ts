@@ -4,3 +4,5 @@ export * from './secret';
 export * from './money';
 export * from './clock';
 export * from './exhaustive';
+export * from './base62';
+export * from './crc32';

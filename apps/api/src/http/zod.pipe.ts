@@ -20,8 +20,9 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.ou
 }
 
 export function toValidationError(error: z.ZodError): DomainError {
-  const issue = error.issues[0];
-  if (!issue) return new DomainError('validation_failed');
+  const first = error.issues[0];
+  if (!first) return new DomainError('validation_failed');
+  const issue = mostSpecific(first);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     const field = [...issue.path.map(String), key].join('.');
@@ -33,4 +34,28 @@ export function toValidationError(error: z.ZodError): DomainError {
   }
   const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
   return DomainError.validation(field, `${field || 'body'}: ${message}`);
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * For a value that matches no member of a union (e.g. an Azure secret that is neither one
+ * deployment nor a list of them), report the member that got furthest: its deepest issue names
+ * the field the caller most likely got wrong.
+ */
+function mostSpecific(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  let best: Issue = issue;
+  let bestDepth = -1;
+  for (const branch of issue.errors) {
+    const candidate = branch[0];
+    if (!candidate) continue;
+    const nested = mostSpecific({ ...candidate, path: [...issue.path, ...candidate.path] });
+    const depth = nested.path.length - (nested.code === 'invalid_type' ? 0.5 : 0);
+    if (depth > bestDepth) {
+      best = nested;
+      bestDepth = depth;
+    }
+  }
+  return best;
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { GatewayKeysService, type SessionPrincipal } from '@gw/accounts';
 import {
   type CreatedGatewayKey,
@@ -22,8 +23,11 @@ export class KeysController {
   async create(
     @CurrentSession() session: SessionPrincipal,
     @Body(new ZodPipe(createKeyBody)) body: CreateKeyBody,
+    @Req() request: FastifyRequest,
   ): Promise<CreatedGatewayKey> {
-    return toCreatedKeyView(await this.keys.create(session.tenantId, body, { kind: 'session', userId: session.userId }));
+    return toCreatedKeyView(
+      await this.keys.create(session.tenantId, body, { kind: 'session', userId: session.userId }, request.ip),
+    );
   }
 
   @Get()

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { GatewayKeysService, type KeyPrincipal } from '@gw/accounts';
 import {
   type CreatedGatewayKey,
@@ -53,8 +54,9 @@ export class V1KeysController {
   async create(
     @CurrentKey() key: KeyPrincipal,
     @Body(new ZodPipe(createKeyBody)) body: CreateKeyBody,
+    @Req() request: FastifyRequest,
   ): Promise<CreatedGatewayKey> {
-    return toCreatedKeyView(await this.keys.create(key.tenantId, body, { kind: 'key', principal: key }));
+    return toCreatedKeyView(await this.keys.create(key.tenantId, body, { kind: 'key', principal: key }, request.ip));
   }
 
   @Get('keys/:id')

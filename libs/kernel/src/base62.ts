@@ -1,3 +1,5 @@
+import { crc32 } from './crc32';
+
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const VALUE = new Map(Array.from(ALPHABET, (char, index) => [char, BigInt(index)]));
 
@@ -29,4 +31,11 @@ export function decodeBase62(text: string, length: number): Uint8Array | null {
     n >>= 8n;
   }
   return out;
+}
+
+/** A 6-character base62 CRC-32 of `text`: the typo check at the end of keys users copy around. */
+export const CHECKSUM62_LENGTH = 6;
+export function checksum62(text: string): string {
+  const sum = crc32(text);
+  return encodeBase62(new Uint8Array([sum >>> 24, (sum >>> 16) & 0xff, (sum >>> 8) & 0xff, sum & 0xff]), CHECKSUM62_LENGTH);
 }

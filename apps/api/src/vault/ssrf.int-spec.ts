@@ -1,0 +1,132 @@
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
+import { isPublicAddress } from '@gw/net';
+import { call, startTestApp, type TestApp } from '../testing/test-app';
+
+const deployment = (endpoint_url: string) => ({
+  model_slug: 'gpt-4o',
+  endpoint_url,
+  api_key: 'azure-key-0000',
+  model_id: 'gpt-4o',
+});
+const serviceAccount = (token_uri: string) => ({
+  type: 'service_account',
+  project_id: 'p',
+  private_key: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n',
+  client_email: 'sa@p.iam.gserviceaccount.com',
+  token_uri,
+});
+
+/** Every URL a tenant supplies is refused when it could reach inside the network (SPEC section 4). */
+describe('SSRF guard on tenant-supplied URLs', () => {
+  let sut: TestApp;
+  let token: string;
+  beforeAll(async () => {
+    sut = await startTestApp();
+    const signup = await call(sut.url, 'POST', '/api/auth/signup', {
+      body: { email: 'ssrf@example.com', password: 'a-long-enough-secret-9' },
+    });
+    token = signup.body.token;
+  });
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  const hostile = [
+    'https://127.0.0.1/openai/deployments/x/chat/completions',
+    'https://10.1.2.3/openai',
+    'https://172.16.0.1/openai',
+    'https://192.168.0.10/openai',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://100.64.0.1/',
+    'https://0.0.0.0/',
+    'https://[::1]/openai',
+    'https://[::ffff:127.0.0.1]/openai',
+    'https://[fd12::1]/openai',
+    'https://[fe80::1]/openai',
+    'https://2130706433/openai',
+    'https://0x7f000001/openai',
+    'https://0177.0.0.1/openai',
+    'https://127.1/openai',
+    'https://localhost/openai',
+    'https://metadata.google.internal/computeMetadata/v1/',
+    'http://example.com/openai',
+    'ftp://example.com/openai',
+    'https://user:pass@example.com/openai',
+  ];
+
+  it.each(hostile)('refuses Azure endpoint_url %s with a 400 naming the field', async (url) => {
+    const res = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: { provider: 'azure', secret: [deployment(url)] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.metadata.field).toMatch(/^secret\.0\.endpoint_url$|^secret\.0\.endpoint_url/);
+  });
+
+  it('refuses a hostname that resolves to a private address', async () => {
+    const name = hostname();
+    const addresses = await lookup(name, { all: true }).catch(() => []);
+    // This machine's own name resolves to loopback on Debian; when it does not, use localhost's alias form.
+    const target = addresses.length > 0 && addresses.every((a) => !isPublicAddress(a.address)) ? name : 'foo.localhost';
+    const res = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: {
+        provider: 'azure',
+        secret: [deployment('https://93.184.216.34/ok'), deployment(`https://${target}/openai`)].map((d, i) => ({
+          ...d,
+          model_slug: `m${String(i)}`,
+        })),
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.metadata.field).toBe('secret.1.endpoint_url');
+    expect(res.body.error.message).not.toMatch(/127\.0\.|::1/);
+  });
+
+  it.each(['https://127.0.0.1/token', 'https://evil.example.com/token', 'http://oauth2.googleapis.com/token'])(
+    'refuses Vertex token_uri %s',
+    async (uri) => {
+      const res = await call(sut.url, 'POST', '/api/provider-keys', {
+        token,
+        body: { provider: 'vertex', secret: serviceAccount(uri) },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.metadata.field).toBe('secret.token_uri');
+    },
+  );
+
+  it('refuses a Bedrock region outside the allow-list', async () => {
+    const res = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: {
+        provider: 'bedrock',
+        secret: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x', region: 'xx-nowhere-9' },
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.metadata.field).toBe('secret.region');
+  });
+
+  it('accepts Google’s token endpoint and names malformed fields', async () => {
+    const ok = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: { provider: 'vertex', secret: serviceAccount('https://oauth2.googleapis.com/token') },
+    });
+    expect(ok.status).toBe(201);
+    const cases: [unknown, string][] = [
+      [{ provider: 'nope', secret: 'x' }, 'provider'],
+      [{ provider: 'openrouter', secret: '' }, 'secret'],
+      [
+        { provider: 'azure', secret: [{ model_slug: 'a', endpoint_url: 'https://example.com', api_key: 'k' }] },
+        'secret.0.model_id',
+      ],
+      [{ provider: 'vertex', secret: { ...serviceAccount('https://oauth2.googleapis.com/token'), type: 'user' } }, 'secret.type'],
+      [{ provider: 'openrouter', secret: 'sk', extra: 1 }, 'extra'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await call(sut.url, 'POST', '/api/provider-keys', { token, body });
+      expect({ body, status: res.status, field: res.body.error?.metadata?.field }).toEqual({ body, status: 400, field });
+    }
+  });
+});

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { KeyEvents } from '@gw/accounts';
+import { CONFIG, type Config } from '@gw/config';
+import type { CreateProviderKeyBody, ProviderSecret, UpdateProviderKeyBody } from '@gw/contracts';
+import { Database, type ProviderKey } from '@gw/db';
+import { DomainError } from '@gw/kernel';
+import { checkUpstreamUrl, checkVertexTokenUri, isBedrockRegion, UnsafeUrlError } from '@gw/net';
+import { type VaultActor, VaultAuditService } from './vault-audit.service';
+import { VaultService } from './vault.service';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DEFAULT_BEDROCK_REGION = 'us-east-1';
+
+/**
+ * Tenants' own provider keys. Storing one seals it to the tenant's public key, so it needs no
+ * secret of the caller; no method ever returns a stored secret.
+ */
+@Injectable()
+export class ProviderKeysService {
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(VaultService) private readonly vault: VaultService,
+    @Inject(VaultAuditService) private readonly audit: VaultAuditService,
+    @Inject(KeyEvents) private readonly events: KeyEvents,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async create(tenantId: string, body: CreateProviderKeyBody, actor: VaultActor, ip: string | null): Promise<ProviderKey> {
+    const secret = { provider: body.provider, secret: body.secret } as ProviderSecret;
+    await this.checkUpstreams(secret);
+    const id = randomUUID();
+    return this.db.prisma.$transaction(async (tx) => {
+      const sealed = await this.vault.seal(tenantId, id, secret, tx);
+      const row = await tx.providerKey.create({
+        data: {
+          id,
+          tenantId,
+          provider: body.provider,
+          label: body.label || defaultLabel(secret),
+          hint: hintOf(secret),
+          alwaysUse: body.alwaysUse ?? false,
+          sealed: new Uint8Array(sealed),
+          modelSlugs: secret.provider === 'azure' ? secret.secret.map((d) => d.model_slug) : [],
+          region: regionOf(secret),
+        },
+      });
+      await this.audit.record(
+        { tenantId, actor, action: 'provider_key.created', targetId: id, ip, details: { provider: body.provider } },
+        tx,
+      );
+      return row;
+    });
+  }
+
+  async list(tenantId: string): Promise<ProviderKey[]> {
+    return this.db.prisma.providerKey.findMany({ where: { tenantId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  async get(tenantId: string, id: string): Promise<ProviderKey> {
+    const row = UUID.test(id) ? await this.db.prisma.providerKey.findFirst({ where: { id, tenantId } }) : null;
+    if (!row) throw new DomainError('not_found', { message: 'No such provider key.' });
+    return row;
+  }
+
+  async update(
+    tenantId: string,
+    id: string,
+    patch: UpdateProviderKeyBody,
+    actor: VaultActor,
+    ip: string | null,
+  ): Promise<ProviderKey> {
+    const current = await this.get(tenantId, id);
+    const row = await this.db.prisma.$transaction(async (tx) => {
+      const updated = await tx.providerKey.update({
+        where: { id: current.id },
+        data: { alwaysUse: patch.alwaysUse, label: patch.label, disabled: patch.disabled },
+      });
+      await this.audit.record(
+        { tenantId, actor, action: 'provider_key.updated', targetId: id, ip, details: { changed: Object.keys(patch) } },
+        tx,
+      );
+      return updated;
+    });
+    await this.events.publish({ kind: 'vault', tenantId });
+    return row;
+  }
+
+  async delete(tenantId: string, id: string, actor: VaultActor, ip: string | null): Promise<void> {
+    const current = await this.get(tenantId, id);
+    await this.db.prisma.$transaction(async (tx) => {
+      await tx.providerKey.delete({ where: { id: current.id } });
+      await this.audit.record(
+        { tenantId, actor, action: 'provider_key.deleted', targetId: id, ip, details: { provider: current.provider } },
+        tx,
+      );
+    });
+    await this.events.publish({ kind: 'vault', tenantId });
+  }
+
+  /** Every URL a tenant supplies is checked before it is stored (and again when it is called). */
+  private async checkUpstreams(secret: ProviderSecret): Promise<void> {
+    const allowPrivate = this.config.ALLOW_PRIVATE_UPSTREAMS;
+    const refuse = (field: string, reason: string) => DomainError.validation(field, `${field} ${reason}`);
+    switch (secret.provider) {
+      case 'openrouter':
+        return;
+      case 'azure':
+        for (const [index, deployment] of secret.secret.entries()) {
+          try {
+            await checkUpstreamUrl(deployment.endpoint_url, { allowPrivate });
+          } catch (error) {
+            if (error instanceof UnsafeUrlError) throw refuse(`secret.${String(index)}.endpoint_url`, error.reason);
+            throw error;
+          }
+        }
+        return;
+      case 'bedrock': {
+        const region = typeof secret.secret === 'string' ? DEFAULT_BEDROCK_REGION : secret.secret.region;
+        if (!isBedrockRegion(region)) throw refuse('secret.region', 'is not a region where Bedrock is offered');
+        return;
+      }
+      case 'vertex':
+        try {
+          await checkVertexTokenUri(secret.secret.token_uri, { allowPrivate });
+        } catch (error) {
+          if (error instanceof UnsafeUrlError) throw refuse('secret.token_uri', error.reason);
+          throw error;
+        }
+        return;
+    }
+  }
+}
+
+function lastFour(value: string): string {
+  return `…${value.slice(-4)}`;
+}
+
+function hintOf(secret: ProviderSecret): string {
+  switch (secret.provider) {
+    case 'openrouter':
+      return lastFour(secret.secret);
+    case 'azure':
+      return lastFour(secret.secret[0]?.api_key ?? '');
+    case 'bedrock':
+      return lastFour(
+        typeof secret.secret === 'string'
+          ? secret.secret
+          : 'apiKey' in secret.secret
+            ? secret.secret.apiKey
+            : secret.secret.accessKeyId,
+      );
+    case 'vertex':
+      return lastFour(secret.secret.private_key_id ?? secret.secret.client_email);
+  }
+}
+
+function defaultLabel(secret: ProviderSecret): string {
+  switch (secret.provider) {
+    case 'openrouter':
+      return 'OpenRouter key';
+    case 'azure':
+      return `Azure (${secret.secret.map((d) => d.model_slug).join(', ')})`.slice(0, 100);
+    case 'bedrock':
+      return `Bedrock (${regionOf(secret) ?? DEFAULT_BEDROCK_REGION})`;
+    case 'vertex':
+      return `Vertex (${secret.secret.project_id})`.slice(0, 100);
+  }
+}
+
+function regionOf(secret: ProviderSecret): string | null {
+  switch (secret.provider) {
+    case 'bedrock':
+      return typeof secret.secret === 'string' ? DEFAULT_BEDROCK_REGION : secret.secret.region;
+    case 'vertex':
+      return secret.secret.region ?? 'global';
+    case 'openrouter':
+    case 'azure':
+      return null;
+  }
+}
