@@ -51,6 +51,15 @@ interface WrapRow {
   vault_public_key: Buffer | null;
 }
 
+/** A key's wrap as stored: ciphertext, safe to hold in memory; saves a query per uncached open. */
+interface CachedWrap {
+  readonly tenantId: string;
+  readonly publicId: string;
+  readonly wrapped: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly expiresAt: number;
+}
+
 /**
  * The vault's storage side: wraps the tenant private key for gateway keys and the recovery key,
  * opens provider secrets for requests, rotates. Opened material lives only in this process, in a
@@ -60,6 +69,7 @@ interface WrapRow {
 @Injectable()
 export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestroy {
   private readonly cache = new Map<string, OpenedVault>();
+  private readonly wraps = new Map<string, CachedWrap>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -331,18 +341,11 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
     const cacheKey = createHash('sha256').update(principal.publicId).update(principal.secret.reveal()).digest('base64url');
     const cached = this.cache.get(cacheKey);
     if (cached && cached.expiresAt > Date.now()) return cached;
-    const { rows } = await this.db.pool.query<WrapRow>(
-      `SELECT w.wrapped, t.vault_public_key FROM vault_wraps w JOIN tenants t ON t.id = w.tenant_id
-        WHERE w.gateway_key_id = $1 AND w.tenant_id = $2`,
-      [principal.keyId, principal.tenantId],
-    );
-    const row = rows[0];
-    if (!row?.vault_public_key)
-      throw new DomainError('vault_access_denied', { message: 'This gateway key has no vault access.' });
+    const wrap = await this.findWrap(principal);
     const wrappingKey = deriveWrappingKey('gateway_key', principal.secret);
     let privateKey: Secret<Uint8Array>;
     try {
-      privateKey = unwrapPrivateKey(row.wrapped, wrappingKey, { tenantId: principal.tenantId, holder: principal.keyId });
+      privateKey = unwrapPrivateKey(wrap.wrapped, wrappingKey, { tenantId: principal.tenantId, holder: principal.keyId });
     } catch (error) {
       throw vaultFailure(error);
     } finally {
@@ -351,7 +354,7 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
     const opened: OpenedVault = {
       tenantId: principal.tenantId,
       publicId: principal.publicId,
-      keyPair: { publicKey: row.vault_public_key, privateKey },
+      keyPair: { publicKey: wrap.publicKey, privateKey },
       secrets: new Map(),
       expiresAt: Date.now() + CACHE_TTL_MS,
     };
@@ -360,9 +363,33 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
     return opened;
   }
 
-  /** Drops the opened-secrets cache (benchmarks measure the uncached path with it). */
-  clearCache(): void {
-    this.dropWhere(() => true);
+  private async findWrap(principal: KeyPrincipal): Promise<CachedWrap> {
+    const cached = this.wraps.get(principal.keyId);
+    if (cached && cached.expiresAt > Date.now() && cached.tenantId === principal.tenantId) return cached;
+    const { rows } = await this.db.pool.query<WrapRow>(
+      `SELECT w.wrapped, t.vault_public_key FROM vault_wraps w JOIN tenants t ON t.id = w.tenant_id
+        WHERE w.gateway_key_id = $1 AND w.tenant_id = $2`,
+      [principal.keyId, principal.tenantId],
+    );
+    const row = rows[0];
+    if (!row?.vault_public_key)
+      throw new DomainError('vault_access_denied', { message: 'This gateway key has no vault access.' });
+    const wrap: CachedWrap = {
+      tenantId: principal.tenantId,
+      publicId: principal.publicId,
+      wrapped: row.wrapped,
+      publicKey: row.vault_public_key,
+      expiresAt: Date.now() + CACHE_TTL_MS,
+    };
+    if (this.wraps.size >= MAX_CACHE_ENTRIES) this.wraps.clear();
+    this.wraps.set(principal.keyId, wrap);
+    return wrap;
+  }
+
+  /** Drops opened secrets (benchmarks measure the uncached path with it); `wraps` too when asked. */
+  clearCache(options: { wraps?: boolean } = {}): void {
+    this.cache.clear();
+    if (options.wraps) this.wraps.clear();
   }
 
   // ---- Internals ----------------------------------------------------------------------------
@@ -443,7 +470,8 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
     }
   }
 
-  private dropWhere(predicate: (entry: OpenedVault) => boolean): void {
+  private dropWhere(predicate: (entry: { tenantId: string; publicId: string; expiresAt: number }) => boolean): void {
+    for (const [keyId, wrap] of this.wraps) if (predicate(wrap)) this.wraps.delete(keyId);
     for (const [key, entry] of this.cache) {
       // Not wiped: a request in flight may still hold the entry; the GC reclaims it.
       if (predicate(entry)) this.cache.delete(key);
