@@ -36,7 +36,7 @@ export default tseslint.config(
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
             // Pure domain logic (the vault's cryptography): no I/O, no framework.
             { sourceTag: 'type:pure', onlyDependOnLibsWithTags: ['type:kernel'] },
-            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:kernel', 'type:infra'] },
+            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:kernel', 'type:contracts', 'type:infra'] },
             {
               sourceTag: 'type:domain',
               onlyDependOnLibsWithTags: [

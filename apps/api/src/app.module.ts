@@ -1,10 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '@gw/accounts';
 import { ByokModule, VaultService } from '@gw/byok';
+import { GatewayModule } from '@gw/gateway';
 import { type Config, ConfigModule } from '@gw/config';
 import { DbModule } from '@gw/db';
 import { RedisModule } from '@gw/queue';
+import { AliasesController } from './admin/aliases.controller';
 import { AuthController } from './auth/auth.controller';
+import { ChatController } from './v1/chat.controller';
 import { SessionGuard } from './auth/session.guard';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { HealthController } from './health/health.controller';
@@ -24,6 +27,7 @@ export class AppModule {
         DbModule,
         RedisModule,
         ByokModule,
+        GatewayModule,
         AccountsModule.forRoot({ vault: { imports: [ByokModule], lifecycle: VaultService } }),
       ],
       controllers: [
@@ -34,6 +38,8 @@ export class AppModule {
         ProviderKeysController,
         V1ProviderKeysController,
         VaultController,
+        ChatController,
+        AliasesController,
         DashboardController,
       ],
       providers: [SessionGuard, GatewayKeyGuard],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { KeyEvents } from '@gw/accounts';
 import { CONFIG, type Config } from '@gw/config';
 import type { CreateProviderKeyBody, ProviderSecret, UpdateProviderKeyBody } from '@gw/contracts';
@@ -11,13 +11,18 @@ import { VaultService } from './vault.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_BEDROCK_REGION = 'us-east-1';
+const ROUTING_TTL_MS = 30_000;
 
 /**
  * Tenants' own provider keys. Storing one seals it to the tenant's public key, so it needs no
  * secret of the caller; no method ever returns a stored secret.
  */
 @Injectable()
-export class ProviderKeysService {
+export class ProviderKeysService implements OnModuleInit, OnModuleDestroy {
+  private readonly routingCache = new Map<string, { rows: readonly ProviderKey[]; expiresAt: number }>();
+  private epoch = 0;
+  private unsubscribe: (() => void) | undefined;
+
   constructor(
     @Inject(Database) private readonly db: Database,
     @Inject(VaultService) private readonly vault: VaultService,
@@ -26,11 +31,23 @@ export class ProviderKeysService {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
+  onModuleInit(): void {
+    this.unsubscribe = this.events.subscribe((event) => {
+      this.epoch++;
+      if (event.kind === 'vault' || event.kind === 'tenant') this.routingCache.delete(event.tenantId);
+      else if (event.kind === 'resync') this.routingCache.clear();
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
+
   async create(tenantId: string, body: CreateProviderKeyBody, actor: VaultActor, ip: string | null): Promise<ProviderKey> {
     const secret = { provider: body.provider, secret: body.secret } as ProviderSecret;
     await this.checkUpstreams(secret);
     const id = randomUUID();
-    return this.db.prisma.$transaction(async (tx) => {
+    const created = await this.db.prisma.$transaction(async (tx) => {
       const sealed = await this.vault.seal(tenantId, id, secret, tx);
       const row = await tx.providerKey.create({
         data: {
@@ -51,6 +68,27 @@ export class ProviderKeysService {
       );
       return row;
     });
+    await this.events.publish({ kind: 'vault', tenantId });
+    return created;
+  }
+
+  /**
+   * The tenant's keys as the router needs them (sealed blobs included, never opened here), cached
+   * per tenant for a few seconds and dropped on every change (KeyEvents 'vault').
+   */
+  async listForRouting(tenantId: string): Promise<readonly ProviderKey[]> {
+    const cached = this.routingCache.get(tenantId);
+    if (cached && cached.expiresAt > Date.now()) return cached.rows;
+    const epoch = this.epoch;
+    const rows = await this.db.prisma.providerKey.findMany({
+      where: { tenantId },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    if (epoch === this.epoch) {
+      if (this.routingCache.size > 10_000) this.routingCache.clear();
+      this.routingCache.set(tenantId, { rows, expiresAt: Date.now() + ROUTING_TTL_MS });
+    }
+    return rows;
   }
 
   async list(tenantId: string): Promise<ProviderKey[]> {

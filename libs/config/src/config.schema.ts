@@ -59,6 +59,8 @@ export const envSchema = z.object({
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
   UPSTREAM_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
   MAX_BODY_BYTES: positiveInt.default(16 * 1024 * 1024),
+  /** Outbound User-Agent sent to every upstream (identity override). */
+  UPSTREAM_USER_AGENT: z.string().min(1).max(200).default('llm-gateway/0.1.0'),
   /** Body limit of the dashboard/management API (/api); /v1 uses MAX_BODY_BYTES. */
   API_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   SESSION_TTL_HOURS: positiveInt.default(24 * 14),

@@ -3,3 +3,4 @@ export * from './keys.schema';
 export * from './errors.schema';
 export * from './provider-keys.schema';
 export * from './vault.schema';
+export * from './chat.schema';

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { AccountsModule, AccountsService } from '@gw/accounts';
 import { CONFIG, type Config, ConfigModule } from '@gw/config';
 import { DbModule } from '@gw/db';
+import { GenerationWriter } from '@gw/gateway';
 import { JobRunner, RedisKeys, RedisModule } from '@gw/queue';
 
 export const JOBS_LOGGER = Symbol('JOBS_LOGGER');
@@ -54,7 +55,8 @@ export class JobsModule {
     return {
       module: JobsModule,
       imports: [ConfigModule.forRoot(config), DbModule, RedisModule, AccountsModule.forRoot()],
-      providers: [{ provide: JOBS_LOGGER, useValue: logger }, JobsLifecycle],
+      providers: [{ provide: JOBS_LOGGER, useValue: logger }, JobsLifecycle, GenerationWriter],
+      exports: [GenerationWriter],
     };
   }
 }

@@ -2,3 +2,4 @@ export * from './test-database';
 export * from './test-redis';
 export { ADMIN_DATABASE_URL, TEST_REDIS_URL, runId } from './jest/test-env';
 export * from './canaries';
+export * from './fakes';

@@ -1,5 +1,8 @@
 import { Writable } from 'node:stream';
+import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { GenerationWriter } from '@gw/gateway';
+import { JobsModule } from '@gw/jobs';
 import { type Config, type EnvInput, loadConfig } from '@gw/config';
 import { clearRedis, createTestDatabase, type TestDatabase, testRedisPrefix, TEST_REDIS_URL } from '@gw/testing';
 import { createApp } from '../create-app';
@@ -14,11 +17,15 @@ export interface TestApp {
   readonly db: TestDatabase;
   /** Every log line the app wrote, as JSON text. */
   readonly logs: string[];
+  /** Writes every queued generation record to Postgres now (needs `worker: true`). */
+  drainGenerations(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface TestAppOptions {
   env?: Partial<Record<keyof EnvInput, string>>;
+  /** Also run the worker (BullMQ jobs and the generation writer), as `npm start` does. */
+  worker?: boolean;
   /** Share an existing database (and Redis prefix) to run a second instance. */
   shareWith?: TestApp;
 }
@@ -42,8 +49,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       callback();
     },
   });
-  const app = await createApp(config, { logger: createLogger(config, sink) });
+  const logger = createLogger(config, sink);
+  const app = await createApp(config, { logger });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  const worker = options.worker
+    ? await NestFactory.createApplicationContext(JobsModule.forRoot(config, logger), { logger: false })
+    : null;
+  await worker?.init();
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const owner = !options.shareWith;
@@ -53,7 +65,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     config,
     db,
     logs,
+    drainGenerations: async () => {
+      if (!worker) throw new Error('start the test app with worker: true');
+      return worker.get(GenerationWriter).drain();
+    },
     async close() {
+      await worker?.close();
       await app.close();
       if (owner) {
         await clearRedis(prefix);

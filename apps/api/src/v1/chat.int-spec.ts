@@ -1,0 +1,398 @@
+import OpenAI from 'openai';
+import { AccountsService } from '@gw/accounts';
+import { Secret } from '@gw/kernel';
+import { FakeAzure, FakeOpenRouter } from '@gw/testing';
+import { call, startTestApp, type TestApp } from '../testing/test-app';
+
+const password = 'a-long-enough-secret-9';
+
+/** /v1/chat/completions end to end: real app, real Postgres/Redis, fake upstreams on loopback. */
+describe('the gateway (SPEC sections 5 and 6)', () => {
+  let openrouter: FakeOpenRouter;
+  let azure: FakeAzure;
+  let sut: TestApp;
+  let session: string;
+  let vaultKey: string;
+  let creditsKey: string;
+  let byokKeyId: string;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    openrouter = await FakeOpenRouter.start();
+    azure = await FakeAzure.start();
+    sut = await startTestApp({
+      worker: true,
+      env: {
+        OPENROUTER_BASE_URL: openrouter.baseUrl,
+        OPENROUTER_API_KEY: 'platform-or-key',
+        AZURE_PLATFORM_CONFIG: JSON.stringify([
+          {
+            model_slug: 'gpt-4o',
+            endpoint_url: azure.deploymentUrl('gpt-4o'),
+            api_key: 'platform-azure-key',
+            model_id: 'gpt-4o',
+          },
+        ]),
+        ALLOW_PRIVATE_UPSTREAMS: 'true',
+        UPSTREAM_TIMEOUT_MS: '1500',
+        ADMIN_EMAIL: 'root@example.com',
+      },
+    });
+    const signup = await call(sut.url, 'POST', '/api/auth/signup', { body: { email: 'tenant@example.com', password } });
+    session = signup.body.token;
+    vaultKey = (
+      await call(sut.url, 'POST', '/api/keys', {
+        token: session,
+        body: { name: 'vault', vaultAccess: { recoveryKey: signup.body.recoveryKey } },
+      })
+    ).body.key;
+    creditsKey = (await call(sut.url, 'POST', '/api/keys', { token: session, body: { name: 'credits' } })).body.key;
+    const byok = await call(sut.url, 'POST', '/api/provider-keys', {
+      token: session,
+      body: { provider: 'openrouter', secret: 'tenant-or-key' },
+    });
+    byokKeyId = byok.body.id;
+    // An admin for the alias routes.
+    await sut.app.get(AccountsService).ensureAdmin('root@example.com', new Secret(password));
+    adminToken = (await call(sut.url, 'POST', '/api/auth/login', { body: { email: 'root@example.com', password } })).body.token;
+  });
+  afterAll(async () => {
+    await sut.close();
+    await openrouter.close();
+    await azure.close();
+  });
+  beforeEach(() => {
+    openrouter.reset();
+    azure.reset();
+  });
+
+  const chat = (key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    call(sut.url, 'POST', '/v1/chat/completions', {
+      token: key,
+      body: { messages: [{ role: 'user', content: 'hello there' }], ...body },
+      headers,
+    });
+
+  it('uses the tenant’s own key first and reports it', async () => {
+    const res = await chat(vaultKey, { model: 'openai/gpt-4o-mini' });
+    expect(res.status).toBe(200);
+    expect(res.body.id).toMatch(/^gen-/);
+    expect(res.body.model).toBe('openai/gpt-4o-mini');
+    expect(res.body.choices[0].message.content).toContain('hello there');
+    expect(res.body.usage).toEqual(
+      expect.objectContaining({
+        prompt_tokens: expect.any(Number),
+        completion_tokens: expect.any(Number),
+        total_tokens: expect.any(Number),
+        is_byok: true,
+        cost: 0,
+      }),
+    );
+    expect(res.body.usage.cost_details.upstream_inference_cost).toBeGreaterThan(0);
+    expect(openrouter.requests.map((r) => r.credential)).toEqual(['tenant-or-key']);
+    expect(openrouter.requests[0]?.body).toEqual(expect.objectContaining({ model: 'openai/gpt-4o-mini' }));
+  });
+
+  it('runs a key without vault access on the platform key', async () => {
+    const res = await chat(creditsKey, { model: 'openai/gpt-4o-mini' });
+    expect(res.status).toBe(200);
+    expect(res.body.usage.is_byok).toBe(false);
+    expect(openrouter.requests.map((r) => r.credential)).toEqual(['platform-or-key']);
+  });
+
+  it('retries a BYOK 429 on the platform key, and records both attempts', async () => {
+    openrouter.script('tenant-or-key', { kind: 'status', status: 429, headers: { 'retry-after': '3' } });
+    const res = await chat(vaultKey, { model: 'openai/gpt-4o-mini' });
+    expect(res.status).toBe(200);
+    expect(res.body.usage.is_byok).toBe(false);
+    expect(openrouter.requests.map((r) => r.credential)).toEqual(['tenant-or-key', 'platform-or-key']);
+    await sut.drainGenerations();
+    const generation = await call(sut.url, 'GET', `/v1/generation?id=${String(res.body.id)}`, { token: vaultKey });
+    expect(generation.status).toBe(200);
+    expect(generation.body.data).toEqual(
+      expect.objectContaining({
+        id: res.body.id,
+        model: 'openai/gpt-4o-mini',
+        provider: 'openrouter',
+        is_byok: false,
+        fallback: true,
+        status: 'ok',
+        attempts: [
+          { provider: 'openrouter', model: 'openai/gpt-4o-mini', byok: true, outcome: 'rate_limited', status: 429 },
+          { provider: 'openrouter', model: 'openai/gpt-4o-mini', byok: false, outcome: 'ok', status: 200 },
+        ],
+      }),
+    );
+  });
+
+  it('returns the BYOK error when the key is set to always be used', async () => {
+    await call(sut.url, 'PATCH', `/api/provider-keys/${byokKeyId}`, { token: session, body: { alwaysUse: true } });
+    try {
+      openrouter.script('tenant-or-key', { kind: 'status', status: 429, headers: { 'retry-after': '7' } });
+      const res = await chat(vaultKey, { model: 'openai/gpt-4o-mini' });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('7');
+      expect(res.body.error.code).toBe(429);
+      expect(openrouter.requests.map((r) => r.credential)).toEqual(['tenant-or-key']);
+    } finally {
+      await call(sut.url, 'PATCH', `/api/provider-keys/${byokKeyId}`, { token: session, body: { alwaysUse: false } });
+    }
+  });
+
+  it('falls back to the next model on a 5xx', async () => {
+    openrouter.script('platform-or-key', { kind: 'status', status: 500 });
+    const res = await chat(creditsKey, { models: ['openai/gpt-4o-mini', 'anthropic/claude-3.5-haiku'] });
+    expect(res.status).toBe(200);
+    expect(res.body.model).toBe('anthropic/claude-3.5-haiku');
+    expect(openrouter.requests.map((r) => (r.body as { model: string }).model)).toEqual([
+      'openai/gpt-4o-mini',
+      'anthropic/claude-3.5-haiku',
+    ]);
+  });
+
+  it('respects provider order, only and ignore', async () => {
+    const viaOnly = await chat(creditsKey, { model: 'openai/gpt-4o', provider: { only: ['azure'] } });
+    expect(viaOnly.status).toBe(200);
+    expect(azure.requests.map((r) => r.credential)).toEqual(['platform-azure-key']);
+    expect(openrouter.requests).toHaveLength(0);
+    azure.reset();
+    await chat(creditsKey, { model: 'openai/gpt-4o', provider: { ignore: ['openrouter'] } });
+    expect(azure.requests).toHaveLength(1);
+    azure.reset();
+    await chat(creditsKey, { model: 'openai/gpt-4o', provider: { order: ['azure', 'openrouter'] } });
+    expect(azure.requests).toHaveLength(1);
+    expect(openrouter.requests).toHaveLength(0);
+    await chat(creditsKey, { model: 'openai/gpt-4o', provider: { order: ['openrouter', 'azure'] } });
+    expect(openrouter.requests).toHaveLength(1);
+  });
+
+  it('forces backends with prefixes and takes parameters from the model name', async () => {
+    const forced = await chat(creditsKey, { model: 'openrouter:anthropic/claude-3.5-sonnet?temperature=0.7&top_p=0.9' });
+    expect(forced.status).toBe(200);
+    expect(openrouter.requests[0]?.body).toEqual(
+      expect.objectContaining({ model: 'anthropic/claude-3.5-sonnet', temperature: 0.7, top_p: 0.9 }),
+    );
+    const bodyWins = await chat(creditsKey, {
+      model: 'openrouter-anthropic/claude-3.5-sonnet?temperature=0.7',
+      temperature: 0.2,
+    });
+    expect(bodyWins.status).toBe(200);
+    expect(openrouter.requests[1]?.body).toEqual(
+      expect.objectContaining({ model: 'anthropic/claude-3.5-sonnet', temperature: 0.2 }),
+    );
+    const viaAzure = await chat(creditsKey, { model: 'azure:gpt-4o' });
+    expect(viaAzure.status).toBe(200);
+    expect(azure.requests).toHaveLength(1);
+  });
+
+  it('rewrites model names with admin alias rules', async () => {
+    const put = await call(sut.url, 'PUT', '/api/admin/aliases', {
+      token: adminToken,
+      body: { rules: [{ pattern: '^gpt-(.*)', replacement: 'openrouter:openai/gpt-\\1' }] },
+    });
+    expect(put.status).toBe(200);
+    const res = await chat(creditsKey, { model: 'gpt-4o' });
+    expect(res.status).toBe(200);
+    expect(openrouter.requests[0]?.body).toEqual(expect.objectContaining({ model: 'openai/gpt-4o' }));
+    expect((await call(sut.url, 'PUT', '/api/admin/aliases', { token: session, body: { rules: [] } })).status).toBe(403);
+    const bad = await call(sut.url, 'PUT', '/api/admin/aliases', {
+      token: adminToken,
+      body: { rules: [{ pattern: '(', replacement: 'x' }] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.metadata.field).toBe('rules.0.pattern');
+  });
+
+  it.each([
+    ['openrouter', 'openai/gpt-4o-mini', {}],
+    ['azure', 'openai/gpt-4o', { provider: { only: ['azure'] } }],
+  ])('streams through %s with the official SDK: same text as non-streaming, usage last', async (_name, model, extra) => {
+    const client = new OpenAI({ baseURL: `${sut.url}/v1`, apiKey: creditsKey, maxRetries: 0 });
+    const messages = [{ role: 'user' as const, content: 'stream me a sentence please' }];
+    const whole = await client.chat.completions.create({
+      model,
+      messages,
+      ...extra,
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const stream = await client.chat.completions.create({
+      model,
+      messages,
+      stream: true,
+      ...extra,
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    let text = '';
+    let last: OpenAI.ChatCompletionChunk | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      last = chunk;
+    }
+    expect(text).toBe(whole.choices[0]?.message.content);
+    expect(last?.usage).toEqual(
+      expect.objectContaining({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) }),
+    );
+    expect(last?.id).toMatch(/^gen-/);
+  });
+
+  it('supports tools and JSON mode through the SDK', async () => {
+    const client = new OpenAI({ baseURL: `${sut.url}/v1`, apiKey: creditsKey, maxRetries: 0 });
+    const tools = await client.chat.completions.create({
+      model: 'openai/gpt-4o-mini',
+      messages: [{ role: 'user', content: 'what is the weather in Paris?' }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+        },
+      ],
+    });
+    expect(tools.choices[0]?.message.tool_calls?.[0]).toEqual(
+      expect.objectContaining({ type: 'function', function: expect.objectContaining({ name: 'get_weather' }) }),
+    );
+    const json = await client.chat.completions.create({
+      model: 'openai/gpt-4o-mini',
+      messages: [{ role: 'user', content: 'answer in json' }],
+      response_format: { type: 'json_object' },
+    });
+    expect(JSON.parse(json.choices[0]?.message.content ?? '')).toEqual({ ok: true });
+  });
+
+  it('surfaces errors as the SDK’s typed errors', async () => {
+    const client = new OpenAI({ baseURL: `${sut.url}/v1`, apiKey: creditsKey, maxRetries: 0 });
+    await expect(
+      client.chat.completions.create({ model: 'nobody/nothing', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    const bad = new OpenAI({ baseURL: `${sut.url}/v1`, apiKey: 'gwk_wrong', maxRetries: 0 });
+    await expect(
+      bad.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  it('closes the upstream connection within 100 ms of a client disconnect', async () => {
+    openrouter.script('platform-or-key', {
+      kind: 'ok',
+      chunkDelayMs: 200,
+      content: 'one two three four five six seven eight nine ten',
+    });
+    const controller = new AbortController();
+    const response = await fetch(`${sut.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${creditsKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      signal: controller.signal,
+    });
+    const reader = response.body?.getReader();
+    await reader?.read();
+    const disconnected = openrouter.waitForDisconnect(2000);
+    const abortedAt = Date.now();
+    controller.abort();
+    const seen = await disconnected;
+    expect(seen.at - abortedAt).toBeLessThan(100);
+  });
+
+  it('ends a stream that fails after the first byte with an error chunk', async () => {
+    openrouter.script('platform-or-key', { kind: 'error-chunk' });
+    const response = await fetch(`${sut.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${creditsKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const events = text.split('\n\n').filter((e) => e.startsWith('data: '));
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const errorChunk = events
+      .map((e) => e.slice(6))
+      .filter((e) => e !== '[DONE]')
+      .map((e) => JSON.parse(e))
+      .find((c) => c.error);
+    expect(errorChunk).toEqual(expect.objectContaining({ error: expect.objectContaining({ message: expect.any(String) }) }));
+    expect(errorChunk.choices[0].finish_reason).toBe('error');
+  });
+
+  describe('errors in the SPEC shape', () => {
+    it('400 names the field', async () => {
+      const unknown = await chat(creditsKey, { model: 'openai/gpt-4o-mini', frobnicate: true });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error.metadata.field).toBe('frobnicate');
+      const noMessages = await call(sut.url, 'POST', '/v1/chat/completions', {
+        token: creditsKey,
+        body: { model: 'openai/gpt-4o-mini' },
+      });
+      expect(noMessages.body.error.metadata.field).toBe('messages');
+      const badProvider = await chat(creditsKey, { model: 'openai/gpt-4o-mini', provider: { only: ['nowhere'] } });
+      expect(badProvider.status).toBe(400);
+      expect(badProvider.body.error.metadata.field).toBe('provider.only.0');
+    });
+
+    it('401 for a bad key, 404 for an unknown model, 503 when no provider can serve', async () => {
+      expect((await chat('gwk_nope', { model: 'openai/gpt-4o-mini' })).status).toBe(401);
+      const unknown = await chat(creditsKey, { model: 'nobody/nothing' });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error.code).toBe(404);
+      const none = await chat(creditsKey, { model: 'azure:not-deployed' });
+      expect(none.status).toBe(503);
+      expect(none.body.error.code).toBe(503);
+    });
+
+    it('408 when the upstream does not answer in time', async () => {
+      openrouter.script('platform-or-key', { kind: 'hang' });
+      const res = await chat(creditsKey, { model: 'openrouter:openai/gpt-4o-mini' });
+      expect(res.status).toBe(408);
+      expect(res.body.error.code).toBe(408);
+    });
+
+    it('502 when every attempt fails, 429 when the upstream rate limits', async () => {
+      openrouter.script('platform-or-key', { kind: 'status', status: 503 });
+      const failed = await chat(creditsKey, { model: 'openrouter:openai/gpt-4o-mini' });
+      expect(failed.status).toBe(502);
+      expect(failed.body.error.metadata.attempts).toHaveLength(1);
+      openrouter.script('platform-or-key', { kind: 'status', status: 429, headers: { 'retry-after': '2' } });
+      const limited = await chat(creditsKey, { model: 'openrouter:openai/gpt-4o-mini' });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('2');
+    });
+
+    it('passes other upstream 4xx through without falling back', async () => {
+      openrouter.script('platform-or-key', {
+        kind: 'status',
+        status: 400,
+        body: { error: { message: 'context too long', code: 400 } },
+      });
+      const res = await chat(creditsKey, { models: ['openai/gpt-4o-mini', 'anthropic/claude-3.5-haiku'] });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toBe('context too long');
+      expect(openrouter.requests).toHaveLength(1);
+    });
+
+    it('413 for a body over MAX_BODY_BYTES', async () => {
+      const res = await chat(creditsKey, {
+        model: 'openai/gpt-4o-mini',
+        messages: [{ role: 'user', content: 'x'.repeat(17 * 1024 * 1024) }],
+      });
+      expect(res.status).toBe(413);
+    });
+  });
+
+  it('lists at least 30 models in OpenRouter’s shape without a key', async () => {
+    const res = await call(sut.url, 'GET', '/v1/models');
+    expect(res.status).toBe(200);
+    expect(res.body.data.length).toBeGreaterThanOrEqual(30);
+    const gpt4o = res.body.data.find((m: { id: string }) => m.id === 'openai/gpt-4o');
+    expect(gpt4o).toEqual(expect.objectContaining({ name: expect.any(String), context_length: expect.any(Number) }));
+    expect(gpt4o.pricing.prompt).toMatch(/^0\.\d+$/);
+    expect(Number(gpt4o.pricing.prompt)).toBeGreaterThan(0);
+  });
+
+  it('records app attribution', async () => {
+    const res = await chat(
+      creditsKey,
+      { model: 'openai/gpt-4o-mini' },
+      { 'http-referer': 'https://app.example', 'x-title': 'Old', 'x-openrouter-title': 'My App' },
+    );
+    await sut.drainGenerations();
+    const generation = await call(sut.url, 'GET', `/v1/generation?id=${String(res.body.id)}`, { token: creditsKey });
+    expect(generation.body.data).toEqual(
+      expect.objectContaining({ app_referer: 'https://app.example', app_title: 'My App', streamed: false }),
+    );
+  });
+});

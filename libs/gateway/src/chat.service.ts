@@ -1,0 +1,638 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { KeyPrincipal } from '@gw/accounts';
+import { ProviderKeysService, VaultService } from '@gw/byok';
+import { CatalogService } from '@gw/catalog';
+import { CONFIG, type Config } from '@gw/config';
+import { azureSecret, type AzureDeployment, type ChatRequestBody, CHAT_PARAMS } from '@gw/contracts';
+import type { ProviderKey } from '@gw/db';
+import { assertNever, DomainError, Secret } from '@gw/kernel';
+import {
+  AzureAdapter,
+  canFallBack,
+  classifyTransportError,
+  type JsonObject,
+  OpenRouterAdapter,
+  type ProviderAdapter,
+  type ProviderCredential,
+  type StreamEvent,
+  type UpstreamError,
+  type UpstreamResponse,
+  UpstreamTransport,
+  type Usage,
+} from '@gw/providers';
+import { type Attempt, type CatalogView, type PlanError, planAttempts, type ProviderId } from '@gw/routing';
+import { GenerationRecorder, newGenerationId } from './generation-recorder';
+import type { AttemptRecord, GenerationRecord, GenerationStatus } from './generation.types';
+import { middleOut } from './middle-out';
+import type { ResponseSink } from './response-sink';
+
+export interface ChatMeta {
+  readonly requestId: string;
+  readonly appReferer: string | null;
+  readonly appTitle: string | null;
+}
+
+const KEEPALIVE_MS = 1_000;
+const SUPPORTED: ReadonlySet<ProviderId> = new Set(['openrouter', 'azure']);
+const DEFAULT_OUTPUT_RESERVE = 1024;
+
+interface AttemptOutcome {
+  readonly done: boolean;
+  readonly failure?: UpstreamError;
+}
+
+interface RunState {
+  readonly id: string;
+  readonly created: number;
+  readonly startedAt: number;
+  readonly trail: AttemptRecord[];
+  ttfbMs: number | null;
+  usage: Usage | null;
+  deliveredChars: number;
+  served: Attempt | null;
+  status: GenerationStatus;
+  httpStatus: number;
+}
+
+/**
+ * The /v1/chat/completions use case: plan attempts, open the BYOK secret when an attempt needs
+ * it, call the upstream over the keep-alive pool, fall back before the first streamed byte,
+ * relay the answer, record the generation.
+ */
+@Injectable()
+export class ChatService implements OnModuleDestroy {
+  private readonly transport: UpstreamTransport;
+  private readonly adapters: { openrouter: OpenRouterAdapter; azure: AzureAdapter };
+  private readonly platformAzure: readonly AzureDeployment[];
+  private readonly userAgent: string;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CatalogService) private readonly catalog: CatalogService,
+    @Inject(ProviderKeysService) private readonly providerKeys: ProviderKeysService,
+    @Inject(VaultService) private readonly vault: VaultService,
+    @Inject(GenerationRecorder) private readonly recorder: GenerationRecorder,
+  ) {
+    this.transport = new UpstreamTransport({
+      firstByteTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      idleTimeoutMs: config.UPSTREAM_IDLE_TIMEOUT_MS,
+      connectTimeoutMs: Math.min(10_000, config.UPSTREAM_TIMEOUT_MS),
+      maxResponseBytes: 32 * 1024 * 1024,
+      allowPrivate: config.ALLOW_PRIVATE_UPSTREAMS,
+    });
+    this.adapters = { openrouter: new OpenRouterAdapter(), azure: new AzureAdapter() };
+    this.platformAzure = parsePlatformAzure(config.AZURE_PLATFORM_CONFIG);
+    this.userAgent = config.UPSTREAM_USER_AGENT;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.transport.close();
+  }
+
+  async complete(
+    principal: KeyPrincipal,
+    body: ChatRequestBody,
+    meta: ChatMeta,
+    sink: ResponseSink,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const tenantKeys = (await this.providerKeys.listForRouting(principal.tenantId)).filter((k) => SUPPORTED.has(k.provider));
+    const requestedParams = new Set<string>(CHAT_PARAMS.filter((param) => body[param] !== undefined));
+    const plan = planAttempts({
+      model: body.model,
+      models: body.models,
+      route: body.route,
+      provider: body.provider,
+      requestedParams,
+      supportedParams: (provider) =>
+        provider === 'openrouter' || provider === 'azure' ? this.adapters[provider].supportedParams() : new Set(),
+      catalog: this.catalogView(),
+      aliases: this.catalog.aliases(),
+      tenantKeys,
+      platform: {
+        openrouter: this.config.OPENROUTER_API_KEY !== undefined,
+        azureSlugs: new Set(this.platformAzure.map((d) => d.model_slug)),
+        bedrock: false,
+        vertex: false,
+      },
+      keyHasVaultAccess: principal.vaultAccess,
+    });
+    if (!plan.ok) throw planError(plan.error);
+
+    const state: RunState = {
+      id: newGenerationId(),
+      created: Math.floor(Date.now() / 1000),
+      startedAt: Date.now(),
+      trail: [],
+      ttfbMs: null,
+      usage: null,
+      deliveredChars: 0,
+      served: null,
+      status: 'ok',
+      httpStatus: 200,
+    };
+    const requestedModel = body.model ?? body.models?.[0] ?? '';
+    const keepalive = body.stream ? setInterval(() => this.keepAlive(sink, state), KEEPALIVE_MS) : undefined;
+    let lastFailure: UpstreamError | undefined;
+    try {
+      for (const attempt of plan.attempts) {
+        if (signal.aborted) break;
+        const outcome = await this.tryAttempt(attempt, principal, body, meta, sink, signal, state, tenantKeys);
+        if (outcome.done) return;
+        lastFailure = outcome.failure;
+        if (outcome.failure && !canFallBack(outcome.failure)) break;
+      }
+      if (signal.aborted) {
+        state.status = 'aborted';
+        state.httpStatus = 499;
+        return;
+      }
+      const error = finalError(lastFailure, state.trail);
+      state.status = 'error';
+      state.httpStatus = error.status;
+      if (sink.started) {
+        this.writeErrorChunk(sink, state, attemptModel(state, requestedModel), error);
+        sink.end();
+        return;
+      }
+      throw error;
+    } finally {
+      clearInterval(keepalive);
+      await this.record(state, principal, requestedModel, meta, body.stream === true);
+    }
+  }
+
+  private async tryAttempt(
+    attempt: Attempt,
+    principal: KeyPrincipal,
+    request: ChatRequestBody,
+    meta: ChatMeta,
+    sink: ResponseSink,
+    signal: AbortSignal,
+    state: RunState,
+    tenantKeys: readonly ProviderKey[],
+  ): Promise<AttemptOutcome> {
+    const byok = attempt.credential.kind === 'byok';
+    const fail = (failure: UpstreamError): AttemptOutcome => {
+      state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: failure.kind, status: failure.status });
+      return { done: false, failure };
+    };
+    let credential: ProviderCredential;
+    try {
+      credential = await this.credentialFor(attempt, principal, tenantKeys);
+    } catch (error) {
+      if (error instanceof DomainError)
+        return fail({ kind: 'auth', status: null, message: error.message, retryAfterSeconds: null });
+      throw error;
+    }
+    const body = this.prepareBody(request, attempt);
+    const adapter = this.adapters[credential.provider] as ProviderAdapter;
+    const upstreamRequest = adapter.buildRequest(body, {
+      upstreamModel: attempt.upstreamModel,
+      credential,
+      requestId: meta.requestId,
+      userAgent: this.userAgent,
+      appReferer: meta.appReferer,
+      appTitle: meta.appTitle,
+    });
+
+    // Aborts the upstream at once when the client goes away, or when no first data arrives in time.
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort();
+    signal.addEventListener('abort', onClientAbort, { once: true });
+    // A holder, not a local: the timer callback sets it (closures defeat flow analysis).
+    const timing = { firstDataTimedOut: false };
+    const firstDataTimer = setTimeout(() => {
+      timing.firstDataTimedOut = true;
+      controller.abort();
+    }, this.config.UPSTREAM_TIMEOUT_MS);
+    try {
+      let response: UpstreamResponse;
+      try {
+        response = await this.transport.send(upstreamRequest, controller.signal);
+      } catch (error) {
+        return fail(timing.firstDataTimedOut ? timeoutFailure() : classifyTransportError(error));
+      }
+      if (response.status < 200 || response.status >= 300) {
+        const errorBody = await this.transport.readJson(response).catch(() => null);
+        return fail(adapter.classifyError(response.status, errorBody, response.headers));
+      }
+      if (!request.stream) {
+        let json: unknown;
+        try {
+          json = await this.transport.readJson(response);
+        } catch (error) {
+          return fail(timing.firstDataTimedOut ? timeoutFailure() : classifyTransportError(error));
+        }
+        clearTimeout(firstDataTimer);
+        const { completion, usage } = adapter.parseResponse(json);
+        state.usage = usage;
+        state.served = attempt;
+        state.ttfbMs = Date.now() - state.startedAt;
+        state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: 'ok', status: response.status });
+        sink.json(200, this.finalCompletion(completion, attempt, state));
+        return { done: true };
+      }
+      return await this.relayStream(
+        adapter,
+        response,
+        attempt,
+        sink,
+        controller,
+        firstDataTimer,
+        () => timing.firstDataTimedOut,
+        state,
+        fail,
+      );
+    } finally {
+      clearTimeout(firstDataTimer);
+      signal.removeEventListener('abort', onClientAbort);
+    }
+  }
+
+  private async relayStream(
+    adapter: ProviderAdapter,
+    response: UpstreamResponse,
+    attempt: Attempt,
+    sink: ResponseSink,
+    controller: AbortController,
+    firstDataTimer: NodeJS.Timeout,
+    timedOut: () => boolean,
+    state: RunState,
+    fail: (failure: UpstreamError) => AttemptOutcome,
+  ): Promise<AttemptOutcome> {
+    const byok = attempt.credential.kind === 'byok';
+    const decoder = adapter.createStreamDecoder();
+    // Set inside the event handler below; a holder keeps flow analysis honest.
+    const progress = { firstData: false, finished: false };
+    const midStreamError = (failure: UpstreamError): AttemptOutcome => {
+      controller.abort();
+      response.body.destroy();
+      if (!progress.firstData) return fail(failure);
+      state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: failure.kind, status: failure.status });
+      state.status = 'error';
+      state.served = attempt;
+      this.writeErrorChunk(sink, state, attempt.model, new DomainError('upstream_failed', { message: failure.message }));
+      this.finishStream(sink, state, attempt);
+      return { done: true };
+    };
+    const handle = (event: StreamEvent): AttemptOutcome | null => {
+      switch (event.type) {
+        case 'comment':
+          return null;
+        case 'done':
+          progress.finished = true;
+          return null;
+        case 'malformed':
+          return midStreamError({
+            kind: 'server',
+            status: response.status,
+            message: `malformed upstream stream: ${event.reason}`,
+            retryAfterSeconds: null,
+          });
+        case 'chunk': {
+          const chunk = event.chunk;
+          const usage = adapter.usageOf(chunk);
+          if (usage) state.usage = usage;
+          const upstreamError = chunk['error'];
+          if (upstreamError !== undefined) {
+            const message =
+              typeof upstreamError === 'object' &&
+              upstreamError !== null &&
+              typeof (upstreamError as JsonObject)['message'] === 'string'
+                ? String((upstreamError as JsonObject)['message'])
+                : 'upstream error';
+            return midStreamError({ kind: 'server', status: response.status, message, retryAfterSeconds: null });
+          }
+          delete chunk['usage'];
+          const choices = chunk['choices'];
+          if (!Array.isArray(choices) || choices.length === 0) return null;
+          if (!progress.firstData) {
+            progress.firstData = true;
+            clearTimeout(firstDataTimer);
+            state.ttfbMs = Date.now() - state.startedAt;
+            if (!sink.started) sink.startStream();
+          }
+          for (const choice of choices as JsonObject[]) {
+            // Azure adds delta-less annotation chunks; OpenAI clients expect a delta on every choice.
+            const delta = (choice['delta'] ??= {}) as JsonObject;
+            const content = delta['content'];
+            if (typeof content === 'string') state.deliveredChars += content.length;
+          }
+          chunk['id'] = state.id;
+          chunk['model'] = attempt.model;
+          chunk['object'] = 'chat.completion.chunk';
+          sink.write(`data: ${JSON.stringify(chunk)}\n\n`);
+          return null;
+        }
+        default:
+          return assertNever(event, 'stream event');
+      }
+    };
+    try {
+      for await (const bytes of response.body) {
+        for (const event of decoder.push(bytes as Buffer)) {
+          const outcome = handle(event);
+          if (outcome) return outcome;
+        }
+        if (progress.finished) break;
+      }
+      for (const event of decoder.end()) {
+        const outcome = handle(event);
+        if (outcome) return outcome;
+      }
+    } catch (error) {
+      if (controller.signal.aborted && !timedOut()) {
+        // The client went away: stop at once, record what was delivered.
+        state.status = 'aborted';
+        state.httpStatus = 499;
+        state.served = attempt;
+        state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: 'ok', status: response.status });
+        return { done: true };
+      }
+      return midStreamError(timedOut() && !progress.firstData ? timeoutFailure() : classifyTransportError(error));
+    }
+    if (!progress.finished) {
+      return midStreamError({
+        kind: 'connection',
+        status: response.status,
+        message: 'upstream stream ended early',
+        retryAfterSeconds: null,
+      });
+    }
+    if (!progress.firstData) {
+      // A stream that progress.finished without content: still a valid (empty) answer.
+      if (!sink.started) sink.startStream();
+    }
+    state.served = attempt;
+    state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: 'ok', status: response.status });
+    this.finishStream(sink, state, attempt);
+    return { done: true };
+  }
+
+  /** The final chunk carries usage (asked for or not), then the sentinel. */
+  private finishStream(sink: ResponseSink, state: RunState, attempt: Attempt): void {
+    const usageChunk = {
+      id: state.id,
+      object: 'chat.completion.chunk',
+      created: state.created,
+      model: attempt.model,
+      choices: [],
+      usage: this.usageBody(state, attempt),
+    };
+    sink.write(`data: ${JSON.stringify(usageChunk)}\n\ndata: [DONE]\n\n`);
+    sink.end();
+  }
+
+  private writeErrorChunk(sink: ResponseSink, state: RunState, model: string, error: DomainError): void {
+    if (!sink.started) sink.startStream();
+    const chunk = {
+      id: state.id,
+      object: 'chat.completion.chunk',
+      created: state.created,
+      model,
+      error: { code: error.status, message: error.message },
+      choices: [{ index: 0, delta: {}, finish_reason: 'error' }],
+    };
+    sink.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    if (!state.served) sink.write('data: [DONE]\n\n');
+  }
+
+  private keepAlive(sink: ResponseSink, state: RunState): void {
+    if (state.ttfbMs !== null) return;
+    if (!sink.started) sink.startStream();
+    sink.write(': PROCESSING\n\n');
+  }
+
+  private finalCompletion(completion: JsonObject, attempt: Attempt, state: RunState): JsonObject {
+    return {
+      ...completion,
+      id: state.id,
+      model: attempt.model,
+      object: 'chat.completion',
+      usage: this.usageBody(state, attempt),
+    };
+  }
+
+  private usageBody(state: RunState, attempt: Attempt): JsonObject {
+    const usage = this.effectiveUsage(state);
+    const listMicros = listPriceMicros(attempt, usage);
+    return {
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.promptTokens + usage.completionTokens,
+      // Credits are charged by the billing module; until then the charge is zero.
+      cost: 0,
+      is_byok: attempt.credential.kind === 'byok',
+      cost_details: { upstream_inference_cost: Number(listMicros) / 1e6 },
+    };
+  }
+
+  /** Upstream usage when given; an estimate from what was delivered when a stream was cut. */
+  private effectiveUsage(state: RunState): Usage {
+    return state.usage ?? { promptTokens: 0, completionTokens: Math.ceil(state.deliveredChars / 4), upstreamCostUsd: null };
+  }
+
+  private async record(
+    state: RunState,
+    principal: KeyPrincipal,
+    requestedModel: string,
+    meta: ChatMeta,
+    streamed: boolean,
+  ): Promise<void> {
+    const usage = this.effectiveUsage(state);
+    const served = state.served;
+    const record: GenerationRecord = {
+      id: state.id,
+      tenantId: principal.tenantId,
+      keyId: principal.keyId,
+      requestedModel,
+      model: served?.model ?? requestedModel,
+      provider: served?.provider ?? null,
+      isByok: served?.credential.kind === 'byok',
+      fallback: state.trail.length > 1,
+      attempts: state.trail,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      costMicros: '0',
+      upstreamCostMicros: served ? String(listPriceMicros(served, usage)) : '0',
+      latencyMs: Date.now() - state.startedAt,
+      ttfbMs: state.ttfbMs,
+      status: state.status,
+      httpStatus: state.httpStatus,
+      streamed,
+      appReferer: meta.appReferer,
+      appTitle: meta.appTitle,
+      createdAt: new Date(state.startedAt).toISOString(),
+    };
+    await this.recorder.record(record);
+  }
+
+  private prepareBody(request: ChatRequestBody, attempt: Attempt): ChatRequestBody {
+    // Parameters riding in the model name apply unless the body sets them.
+    const merged: ChatRequestBody = { ...attempt.params, ...request };
+    const compress = request.transforms?.includes('middle-out') || request.plugins?.some((p) => p.id === 'context-compression');
+    if (!compress) return merged;
+    const context = this.catalog.get(attempt.model)?.contextLength;
+    if (!context) return merged;
+    const reserve = request.max_tokens ?? request.max_completion_tokens ?? DEFAULT_OUTPUT_RESERVE;
+    return { ...merged, messages: middleOut(request.messages, context, reserve) };
+  }
+
+  private async credentialFor(
+    attempt: Attempt,
+    principal: KeyPrincipal,
+    tenantKeys: readonly ProviderKey[],
+  ): Promise<ProviderCredential> {
+    if (attempt.credential.kind === 'platform') return this.platformCredential(attempt);
+    const keyId = attempt.credential.providerKeyId;
+    const row = tenantKeys.find((k) => k.id === keyId);
+    if (!row) throw new DomainError('not_found', { message: 'The provider key is gone.' });
+    const opened = (await this.vault.openProviderSecret(principal, row)).reveal();
+    switch (opened.provider) {
+      case 'openrouter':
+        return { provider: 'openrouter', apiKey: new Secret(opened.secret), baseUrl: this.config.OPENROUTER_BASE_URL };
+      case 'azure': {
+        const deployment = opened.secret.find((d) => d.model_slug === attempt.upstreamModel);
+        if (!deployment) throw new DomainError('not_found', { message: 'No deployment with that model_slug.' });
+        return azureCredential(deployment, false);
+      }
+      case 'bedrock':
+      case 'vertex':
+        throw new DomainError('no_provider_available', { message: `${opened.provider} is not available yet.` });
+      default:
+        return assertNever(opened, 'provider secret');
+    }
+  }
+
+  private platformCredential(attempt: Attempt): ProviderCredential {
+    switch (attempt.provider) {
+      case 'openrouter':
+        if (!this.config.OPENROUTER_API_KEY) break;
+        return {
+          provider: 'openrouter',
+          apiKey: new Secret(this.config.OPENROUTER_API_KEY),
+          baseUrl: this.config.OPENROUTER_BASE_URL,
+        };
+      case 'azure': {
+        const deployment = this.platformAzure.find((d) => d.model_slug === attempt.upstreamModel);
+        if (!deployment) break;
+        return azureCredential(deployment, true);
+      }
+      case 'bedrock':
+      case 'vertex':
+        break;
+      default:
+        return assertNever(attempt.provider, 'provider');
+    }
+    throw new DomainError('no_provider_available');
+  }
+
+  private catalogView(): CatalogView {
+    const catalog = this.catalog;
+    return {
+      get: (id) => catalog.get(id),
+      // An admin price for the forced name wins; else the catalogue model served by that endpoint.
+      priceOfForced: (provider, upstreamModel) =>
+        catalog.get(`${provider}:${upstreamModel}`)?.price ?? catalog.priceOfEndpoint(provider, upstreamModel),
+    };
+  }
+}
+
+function azureCredential(deployment: AzureDeployment, trusted: boolean): ProviderCredential {
+  return {
+    provider: 'azure',
+    apiKey: new Secret(deployment.api_key),
+    endpointUrl: deployment.endpoint_url,
+    modelId: deployment.model_id,
+    trustedUrl: trusted,
+  };
+}
+
+function parsePlatformAzure(raw: string | undefined): readonly AzureDeployment[] {
+  if (!raw) return [];
+  const parsed = azureSecret.safeParse(JSON.parse(raw));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `Invalid configuration: AZURE_PLATFORM_CONFIG ${issue ? `${issue.path.join('.')} ${issue.message}` : 'is invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** List price of a usage in micro-USD (rounded up); OpenRouter's reported cost when unpriced. */
+function listPriceMicros(attempt: Attempt, usage: Usage): bigint {
+  if (attempt.price) {
+    const total =
+      BigInt(usage.promptTokens) * attempt.price.promptMicrosPerMTok +
+      BigInt(usage.completionTokens) * attempt.price.completionMicrosPerMTok;
+    return (total + 999_999n) / 1_000_000n;
+  }
+  return usage.upstreamCostUsd === null ? 0n : BigInt(Math.ceil(usage.upstreamCostUsd * 1e6));
+}
+
+function timeoutFailure(): UpstreamError {
+  return { kind: 'timeout', status: null, message: 'upstream did not answer in time', retryAfterSeconds: null };
+}
+
+function attemptModel(state: RunState, fallback: string): string {
+  return state.served?.model ?? fallback;
+}
+
+function planError(error: PlanError): DomainError {
+  switch (error.kind) {
+    case 'bad_request':
+      return DomainError.validation(error.field, error.message);
+    case 'unknown_model':
+      return new DomainError('not_found', { message: `Unknown model: ${error.model}`, metadata: { model: error.model } });
+    case 'no_price':
+      return new DomainError('not_found', {
+        message: `No price is known for ${error.model}; it can run only on your own provider key.`,
+        metadata: { model: error.model },
+      });
+    case 'no_provider':
+      return new DomainError('no_provider_available', {
+        message: `No provider is available for ${error.model}: ${error.reason}`,
+        metadata: { model: error.model },
+      });
+    default:
+      return assertNever(error, 'plan error');
+  }
+}
+
+/** What the client gets when every attempt failed (SPEC section 5's statuses). */
+function finalError(last: UpstreamError | undefined, trail: readonly AttemptRecord[]): DomainError {
+  const metadata = {
+    attempts: trail.map((a) => ({ provider: a.provider, model: a.model, outcome: a.outcome, status: a.status })),
+  };
+  if (!last) return new DomainError('no_provider_available', { metadata });
+  switch (last.kind) {
+    case 'timeout':
+      return new DomainError('upstream_timeout', { metadata });
+    case 'rate_limited':
+      return new DomainError('rate_limited', {
+        message: 'The upstream provider is rate limiting. Retry later.',
+        metadata,
+        headers: last.retryAfterSeconds === null ? {} : { 'Retry-After': String(last.retryAfterSeconds) },
+      });
+    case 'client':
+      return new DomainError(clientCode(last.status), {
+        message: last.message,
+        metadata: { ...metadata, provider_error: last.body ?? null },
+      });
+    case 'auth':
+    case 'server':
+    case 'not_found':
+    case 'connection':
+      return new DomainError('upstream_failed', { message: `The upstream provider failed: ${last.message}`, metadata });
+    default:
+      return assertNever(last.kind, 'failure kind');
+  }
+}
+
+function clientCode(status: number | null): 'bad_request' | 'payload_too_large' | 'unsupported_media_type' {
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  return 'bad_request';
+}

@@ -1,0 +1,206 @@
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { CONFIG, type Config } from '@gw/config';
+import { Database } from '@gw/db';
+import { createRedis, RedisKeys } from '@gw/queue';
+import { generationStreamKey } from './generation-recorder';
+import type { GenerationRecord } from './generation.types';
+
+const GROUP = 'generation-writers';
+const BATCH = 500;
+const BLOCK_MS = 1000;
+const CLAIM_IDLE_MS = 30_000;
+
+type StreamEntries = [id: string, fields: string[]][];
+
+/**
+ * Drains the generations stream into Postgres: batches of up to 500 rows in one INSERT … ON
+ * CONFLICT (id) DO NOTHING (idempotent by generation id), acknowledged only after commit. Entries a
+ * crashed writer had read but not acknowledged are reclaimed after 30 s, so nothing is lost.
+ */
+@Injectable()
+export class GenerationWriter implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(GenerationWriter.name);
+  private readonly stream: string;
+  private readonly consumer = `${hostname()}-${String(process.pid)}`;
+  private redis: Redis | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(RedisKeys) keys: RedisKeys,
+  ) {
+    this.stream = generationStreamKey(keys);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // A blocking XREADGROUP needs its own connection.
+    this.redis = createRedis(this.config.REDIS_URL, { maxRetriesPerRequest: null });
+    await this.redis.xgroup('CREATE', this.stream, GROUP, '0', 'MKSTREAM').catch((error: unknown) => {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    });
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.redis?.disconnect();
+    await this.loop?.catch(() => undefined);
+  }
+
+  /**
+   * Resolves once every record queued so far is in Postgres (entries leave the stream only after
+   * their batch committed). Tests use it; it polls on its own connection while the loop works.
+   */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    const probe = createRedis(this.config.REDIS_URL);
+    try {
+      const deadline = Date.now() + timeoutMs;
+      while ((await probe.xlen(this.stream)) > 0) {
+        if (Date.now() > deadline) throw new Error('generation records were not written in time');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  private async run(): Promise<void> {
+    let lastClaim = 0;
+    while (this.running) {
+      try {
+        if (Date.now() - lastClaim > CLAIM_IDLE_MS) {
+          await this.reclaim();
+          lastClaim = Date.now();
+        }
+        await this.step(BLOCK_MS);
+      } catch (error) {
+        if (!this.isRunning()) return;
+        this.logger.warn(`generation writer: ${error instanceof Error ? error.message : String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  /** Read through a method: `running` changes while the loop awaits. */
+  private isRunning(): boolean {
+    return this.running;
+  }
+
+  private async step(blockMs: number): Promise<void> {
+    const redis = this.redis;
+    if (!redis) return;
+    const block = ['BLOCK', String(blockMs)];
+    const result = (await redis.call(
+      'XREADGROUP',
+      'GROUP',
+      GROUP,
+      this.consumer,
+      'COUNT',
+      String(BATCH),
+      ...block,
+      'STREAMS',
+      this.stream,
+      '>',
+    )) as [string, StreamEntries][] | null;
+    const entries = result?.[0]?.[1] ?? [];
+    await this.write(entries);
+  }
+
+  private async reclaim(): Promise<void> {
+    const redis = this.redis;
+    if (!redis) return;
+    let cursor = '0-0';
+    do {
+      const [next, entries] = (await redis.xautoclaim(
+        this.stream,
+        GROUP,
+        this.consumer,
+        CLAIM_IDLE_MS,
+        cursor,
+        'COUNT',
+        BATCH,
+      )) as [string, StreamEntries, unknown];
+      await this.write(entries);
+      cursor = next;
+    } while (cursor !== '0-0' && this.running);
+  }
+
+  private async write(entries: StreamEntries): Promise<void> {
+    if (entries.length === 0 || !this.redis) return;
+    const records: GenerationRecord[] = [];
+    for (const [, fields] of entries) {
+      const json = fields[fields.indexOf('g') + 1];
+      if (json) records.push(JSON.parse(json) as GenerationRecord);
+    }
+    if (records.length > 0) await this.insert(records);
+    const ids = entries.map(([id]) => id);
+    await this.redis
+      .multi()
+      .xack(this.stream, GROUP, ...ids)
+      .xdel(this.stream, ...ids)
+      .exec();
+  }
+
+  private async insert(records: GenerationRecord[]): Promise<void> {
+    const columns = [
+      'id',
+      'tenant_id',
+      'key_id',
+      'requested_model',
+      'model',
+      'provider',
+      'is_byok',
+      'fallback',
+      'attempts',
+      'prompt_tokens',
+      'completion_tokens',
+      'cost_micros',
+      'upstream_cost_micros',
+      'latency_ms',
+      'ttfb_ms',
+      'status',
+      'http_status',
+      'streamed',
+      'app_referer',
+      'app_title',
+      'created_at',
+    ];
+    const values: unknown[] = [];
+    const rows = records.map((r, index) => {
+      values.push(
+        r.id,
+        r.tenantId,
+        r.keyId,
+        r.requestedModel,
+        r.model,
+        r.provider,
+        r.isByok,
+        r.fallback,
+        JSON.stringify(r.attempts),
+        r.promptTokens,
+        r.completionTokens,
+        r.costMicros,
+        r.upstreamCostMicros,
+        r.latencyMs,
+        r.ttfbMs,
+        r.status,
+        r.httpStatus,
+        r.streamed,
+        r.appReferer,
+        r.appTitle,
+        r.createdAt,
+      );
+      const base = index * columns.length;
+      return `(${columns.map((_, i) => `$${String(base + i + 1)}`).join(', ')})`;
+    });
+    await this.db.pool.query(
+      `INSERT INTO generations (${columns.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`,
+      values,
+    );
+  }
+}

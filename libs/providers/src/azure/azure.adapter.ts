@@ -1,0 +1,56 @@
+import type { ChatParam, ChatRequestBody } from '@gw/contracts';
+import { chunkUsage, classifyOpenAiError, OPENAI_PARAMS, usageFrom } from '../openai-compatible';
+import type { AttemptContext, JsonObject, ProviderAdapter, ProviderCredential, UpstreamRequest } from '../provider.types';
+import { SseDecoder } from '../sse/sse-decoder';
+
+type AzureCredential = Extract<ProviderCredential, { provider: 'azure' }>;
+
+/**
+ * Azure OpenAI: the tenant's `endpoint_url` is the full chat/completions URL of a deployment
+ * (classic `/openai/deployments/{d}/chat/completions?api-version=…`, v1 `/openai/v1/chat/completions`
+ * or a Foundry host), authenticated with the `api-key` header. Only OpenAI's own parameters are
+ * sent: Azure refuses unknown ones.
+ */
+export class AzureAdapter implements ProviderAdapter<AzureCredential> {
+  readonly id = 'azure' as const;
+
+  supportedParams(): ReadonlySet<ChatParam> {
+    return OPENAI_PARAMS;
+  }
+
+  buildRequest(request: ChatRequestBody, ctx: AttemptContext<AzureCredential>): UpstreamRequest {
+    const body: JsonObject = { messages: request.messages };
+    for (const param of OPENAI_PARAMS) {
+      const value = request[param];
+      if (value !== undefined) body[param] = value;
+    }
+    for (const field of ['stream', 'user', 'n', 'metadata', 'service_tier'] as const) {
+      if (request[field] !== undefined) body[field] = request[field];
+    }
+    // The v1 and Foundry styles take the model in the body; classic deployments ignore it.
+    body['model'] = ctx.credential.modelId;
+    if (request.stream) body['stream_options'] = { include_usage: true };
+    return {
+      url: ctx.credential.endpointUrl,
+      headers: {
+        'api-key': ctx.credential.apiKey.reveal(),
+        'content-type': 'application/json',
+        'user-agent': ctx.userAgent,
+      },
+      body: JSON.stringify(body),
+      untrustedUrl: !ctx.credential.trustedUrl,
+    };
+  }
+
+  parseResponse(body: unknown): { completion: JsonObject; usage: ReturnType<typeof usageFrom> } {
+    const completion = (typeof body === 'object' && body !== null ? body : {}) as JsonObject;
+    return { completion, usage: usageFrom(completion['usage']) };
+  }
+
+  createStreamDecoder(): SseDecoder {
+    return new SseDecoder();
+  }
+
+  usageOf = chunkUsage;
+  classifyError = classifyOpenAiError;
+}

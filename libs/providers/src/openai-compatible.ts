@@ -1,0 +1,86 @@
+import type { ChatParam } from '@gw/contracts';
+import type { FailureKind, JsonObject, UpstreamError, Usage } from './provider.types';
+
+/** Parameters of OpenAI's own chat API (Azure serves exactly these). */
+export const OPENAI_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>([
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'frequency_penalty',
+  'presence_penalty',
+  'seed',
+  'stop',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'reasoning_effort',
+]);
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function usageFrom(value: unknown): Usage | null {
+  if (!isObject(value)) return null;
+  const prompt = value['prompt_tokens'];
+  const completion = value['completion_tokens'];
+  if (typeof prompt !== 'number' || typeof completion !== 'number') return null;
+  const cost = value['cost'];
+  return { promptTokens: prompt, completionTokens: completion, upstreamCostUsd: typeof cost === 'number' ? cost : null };
+}
+
+export function chunkUsage(chunk: JsonObject): Usage | null {
+  return usageFrom(chunk['usage']);
+}
+
+/** The message an OpenAI-style error body carries, trimmed; never echoes credentials. */
+export function errorMessage(body: unknown): string {
+  if (isObject(body)) {
+    const error = body['error'];
+    if (isObject(error) && typeof error['message'] === 'string') return error['message'].slice(0, 500);
+    if (typeof body['message'] === 'string') return body['message'].slice(0, 500);
+  }
+  return typeof body === 'string' ? body.slice(0, 200) : 'upstream error';
+}
+
+export function kindOfStatus(status: number): FailureKind {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 408) return 'timeout';
+  if (status === 429) return 'rate_limited';
+  if (status === 404) return 'not_found';
+  if (status >= 500 || status < 200 || (status >= 300 && status < 400)) return 'server';
+  return 'client';
+}
+
+export function retryAfter(headers: Record<string, string | string[] | undefined>): number | null {
+  const raw = headers['retry-after'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+export function classifyOpenAiError(
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[] | undefined>,
+): UpstreamError {
+  const kind = kindOfStatus(status);
+  return {
+    kind,
+    status,
+    message: errorMessage(body),
+    retryAfterSeconds: retryAfter(headers),
+    ...(kind === 'client' ? { body } : {}),
+  };
+}
+
+/** The gateway's own fields that no upstream should receive. */
+export const GATEWAY_ONLY_FIELDS = ['model', 'models', 'route', 'provider', 'transforms', 'plugins'] as const;

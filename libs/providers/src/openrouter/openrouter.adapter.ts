@@ -1,0 +1,60 @@
+import type { ChatParam, ChatRequestBody } from '@gw/contracts';
+import { chunkUsage, classifyOpenAiError, GATEWAY_ONLY_FIELDS, OPENAI_PARAMS, usageFrom } from '../openai-compatible';
+import type { AttemptContext, JsonObject, ProviderAdapter, ProviderCredential, UpstreamRequest } from '../provider.types';
+import { SseDecoder } from '../sse/sse-decoder';
+
+type OpenRouterCredential = Extract<ProviderCredential, { provider: 'openrouter' }>;
+
+const GATEWAY_ONLY: ReadonlySet<string> = new Set(GATEWAY_ONLY_FIELDS);
+
+const OPENROUTER_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>([
+  ...OPENAI_PARAMS,
+  'top_k',
+  'top_a',
+  'min_p',
+  'repetition_penalty',
+  'reasoning',
+]);
+
+/**
+ * OpenRouter speaks OpenAI's format plus extensions, so the request passes through with the
+ * gateway's routing fields replaced by the one upstream model of this attempt.
+ */
+export class OpenRouterAdapter implements ProviderAdapter<OpenRouterCredential> {
+  readonly id = 'openrouter' as const;
+
+  supportedParams(): ReadonlySet<ChatParam> {
+    return OPENROUTER_PARAMS;
+  }
+
+  buildRequest(request: ChatRequestBody, ctx: AttemptContext<OpenRouterCredential>): UpstreamRequest {
+    const body: JsonObject = Object.fromEntries(Object.entries(request).filter(([field]) => !GATEWAY_ONLY.has(field)));
+    body['model'] = ctx.upstreamModel;
+    if (request.stream) body['usage'] = { include: true };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${ctx.credential.apiKey.reveal()}`,
+      'content-type': 'application/json',
+      'user-agent': ctx.userAgent,
+    };
+    if (ctx.appReferer) headers['http-referer'] = ctx.appReferer;
+    if (ctx.appTitle) headers['x-title'] = ctx.appTitle;
+    return {
+      url: `${ctx.credential.baseUrl.replace(/\/+$/, '')}/chat/completions`,
+      headers,
+      body: JSON.stringify(body),
+      untrustedUrl: false,
+    };
+  }
+
+  parseResponse(body: unknown): { completion: JsonObject; usage: ReturnType<typeof usageFrom> } {
+    const completion = (typeof body === 'object' && body !== null ? body : {}) as JsonObject;
+    return { completion, usage: usageFrom(completion['usage']) };
+  }
+
+  createStreamDecoder(): SseDecoder {
+    return new SseDecoder();
+  }
+
+  usageOf = chunkUsage;
+  classifyError = classifyOpenAiError;
+}

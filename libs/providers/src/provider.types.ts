@@ -1,0 +1,73 @@
+import type { ChatParam, ChatRequestBody } from '@gw/contracts';
+import type { Secret } from '@gw/kernel';
+
+export type ProviderId = 'openrouter' | 'azure' | 'bedrock' | 'vertex';
+
+/** JSON objects as the upstreams send them; adapters read only the fields they need. */
+export type JsonObject = Record<string, unknown>;
+
+/** Credentials per provider: a discriminated union, never one flat bag of fields. */
+export type ProviderCredential =
+  | { provider: 'openrouter'; apiKey: Secret<string>; baseUrl: string }
+  | { provider: 'azure'; apiKey: Secret<string>; endpointUrl: string; modelId: string; trustedUrl: boolean };
+
+export interface AttemptContext<C extends ProviderCredential = ProviderCredential> {
+  readonly upstreamModel: string;
+  readonly credential: C;
+  readonly requestId: string;
+  readonly userAgent: string;
+  readonly appReferer: string | null;
+  readonly appTitle: string | null;
+}
+
+export interface UpstreamRequest {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  /** Tenant-supplied URLs go through the SSRF-pinned dispatcher. */
+  readonly untrustedUrl: boolean;
+}
+
+/** Why an attempt failed; the kind decides whether the next attempt is tried (SPEC section 7). */
+export type FailureKind = 'auth' | 'rate_limited' | 'timeout' | 'server' | 'not_found' | 'connection' | 'client';
+
+export interface UpstreamError {
+  readonly kind: FailureKind;
+  /** The upstream's HTTP status, or null when none was received. */
+  readonly status: number | null;
+  readonly message: string;
+  readonly retryAfterSeconds: number | null;
+  /** For `client` errors: the upstream's body, returned to the caller as it is. */
+  readonly body?: unknown;
+}
+
+export function canFallBack(error: UpstreamError): boolean {
+  return error.kind !== 'client';
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** What OpenRouter reports as the cost of the call (USD), when it does. */
+  upstreamCostUsd: number | null;
+}
+
+/** One decoded piece of an upstream stream. */
+export type StreamEvent =
+  { type: 'chunk'; chunk: JsonObject } | { type: 'comment' } | { type: 'done' } | { type: 'malformed'; reason: string };
+
+export interface StreamDecoder {
+  push(bytes: Buffer): StreamEvent[];
+  end(): StreamEvent[];
+}
+
+export interface ProviderAdapter<C extends ProviderCredential = ProviderCredential> {
+  readonly id: ProviderId;
+  supportedParams(model: string): ReadonlySet<ChatParam>;
+  buildRequest(request: ChatRequestBody, ctx: AttemptContext<C>): UpstreamRequest;
+  parseResponse(body: unknown): { completion: JsonObject; usage: Usage | null };
+  createStreamDecoder(): StreamDecoder;
+  /** Usage carried by a stream chunk, if any. */
+  usageOf(chunk: JsonObject): Usage | null;
+  classifyError(status: number, body: unknown, headers: Record<string, string | string[] | undefined>): UpstreamError;
+}
