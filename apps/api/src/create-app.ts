@@ -20,7 +20,7 @@ export interface CreateAppOptions {
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createLogger(config);
   const adapter = new FastifyAdapter({
-    // Fastify's own request logging is off; the onResponse hook below writes one line per request.
+    // Fastify's own request logging is off; the onRequest hook below writes one line per request.
     logger: false,
     trustProxy: config.TRUST_PROXY,
     bodyLimit: config.MAX_BODY_BYTES,
@@ -39,22 +39,24 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   fastify.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/v1')) route.bodyLimit = config.API_MAX_BODY_BYTES;
   });
+  // One log line per request, the path only (query strings stay out of logs). Logged when the
+  // socket side finishes, so streamed /v1 answers (written to the raw response) are logged too.
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    done();
-  });
-  // One log line per request; the path only (query strings stay out of logs).
-  fastify.addHook('onResponse', (request, reply, done) => {
-    logger.info(
-      {
-        reqId: request.id,
-        method: request.method,
-        path: request.url.split('?')[0],
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      'request',
-    );
+    const started = process.hrtime.bigint();
+    reply.raw.once('close', () => {
+      logger.info(
+        {
+          reqId: request.id,
+          method: request.method,
+          path: request.url.split('?')[0],
+          status: reply.raw.statusCode,
+          ms: Math.round(Number(process.hrtime.bigint() - started) / 10_000) / 100,
+          aborted: !reply.raw.writableFinished,
+        },
+        'request',
+      );
+    });
     done();
   });
 

@@ -70,11 +70,14 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async run(): Promise<void> {
-    let lastClaim = 0;
+    // At start, take over everything a crashed writer left unacknowledged. Inserts are idempotent,
+    // so also taking entries a live writer is still working on costs a duplicate insert, no more.
+    await this.reclaim(0).catch(() => undefined);
+    let lastClaim = Date.now();
     while (this.running) {
       try {
         if (Date.now() - lastClaim > CLAIM_IDLE_MS) {
-          await this.reclaim();
+          await this.reclaim(CLAIM_IDLE_MS);
           lastClaim = Date.now();
         }
         await this.step(BLOCK_MS);
@@ -111,23 +114,19 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
     await this.write(entries);
   }
 
-  private async reclaim(): Promise<void> {
+  private async reclaim(minIdleMs: number): Promise<void> {
     const redis = this.redis;
     if (!redis) return;
     let cursor = '0-0';
     do {
-      const [next, entries] = (await redis.xautoclaim(
-        this.stream,
-        GROUP,
-        this.consumer,
-        CLAIM_IDLE_MS,
-        cursor,
-        'COUNT',
-        BATCH,
-      )) as [string, StreamEntries, unknown];
+      const [next, entries] = (await redis.xautoclaim(this.stream, GROUP, this.consumer, minIdleMs, cursor, 'COUNT', BATCH)) as [
+        string,
+        StreamEntries,
+        unknown,
+      ];
       await this.write(entries);
       cursor = next;
-    } while (cursor !== '0-0' && this.running);
+    } while (cursor !== '0-0' && this.isRunning());
   }
 
   private async write(entries: StreamEntries): Promise<void> {

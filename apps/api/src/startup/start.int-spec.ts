@@ -1,49 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ADMIN_DATABASE_URL, clearRedis, runId, TEST_REDIS_URL } from '@gw/testing';
+import { buildServer, startServer as start } from '../testing/server-process';
 import { call } from '../testing/test-app';
-
-const root = join(__dirname, '../../../..');
-const main = join(root, 'dist/apps/api/src/main.js');
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [main], {
-    cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor(started: Started, pattern: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const match = pattern.exec(started.output());
-    if (match) return match;
-    if (started.child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`no ${String(pattern)} in output:\n${started.output()}`);
-}
-
-async function stop(started: Started): Promise<void> {
-  if (started.child.exitCode === null) started.child.kill('SIGTERM');
-  await started.exited;
-}
 
 /** `npm start`'s server process, as a user runs it (after the build that `npm start` does). */
 describe('start-up', () => {
@@ -64,7 +26,7 @@ describe('start-up', () => {
   const base = `http://127.0.0.1:${port}`;
 
   beforeAll(() => {
-    execFileSync(process.execPath, [join(root, 'tools/build.js')], { cwd: root, stdio: 'ignore' });
+    buildServer();
   });
   afterAll(async () => {
     await clearRedis(prefix);
@@ -77,8 +39,8 @@ describe('start-up', () => {
   it('creates the database, migrates, bootstraps the admin, and reuses all of it on restart', async () => {
     const first = start(env);
     try {
-      const [, email, password] = await waitFor(first, /Admin account created: (\S+) \/ (\S+)/);
-      await waitFor(first, /Dashboard: http:\/\/127\.0\.0\.1:\d+\//);
+      const [, email, password] = await first.waitFor(/Admin account created: (\S+) \/ (\S+)/);
+      await first.waitFor(/Dashboard: http:\/\/127\.0\.0\.1:\d+\//);
       expect(first.output()).toContain('Created the database.');
       expect(first.output()).toMatch(/Applied \d+ migration/);
       expect((await call(base, 'GET', '/readyz')).status).toBe(200);
@@ -90,10 +52,10 @@ describe('start-up', () => {
       const pepper = readFileSync(envFile, 'utf8');
       expect(pepper).toMatch(/^SERVER_PEPPER=[0-9a-f]{64}$/m);
 
-      await stop(first);
+      await first.stop();
       const second = start(env);
       try {
-        await waitFor(second, /Dashboard:/);
+        await second.waitFor(/Dashboard:/);
         expect(second.output()).toContain(`Admin login: ${email ?? ''}`);
         expect(second.output()).not.toContain(password);
         expect(second.output()).not.toContain('Created the database.');
@@ -102,10 +64,10 @@ describe('start-up', () => {
         expect((await call(base, 'GET', '/v1/key', { token: key.body.key })).status).toBe(200);
         expect((await call(base, 'POST', '/api/auth/login', { body: { email, password } })).status).toBe(200);
       } finally {
-        await stop(second);
+        await second.stop();
       }
     } finally {
-      await stop(first);
+      await first.stop();
     }
   });
 

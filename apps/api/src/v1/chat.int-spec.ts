@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
-import { AccountsService } from '@gw/accounts';
+import { AccountsService, KeyEvents } from '@gw/accounts';
+import { Database } from '@gw/db';
 import { Secret } from '@gw/kernel';
 import { FakeAzure, FakeOpenRouter } from '@gw/testing';
 import { call, startTestApp, type TestApp } from '../testing/test-app';
@@ -91,6 +92,10 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
     expect(res.body.usage.cost_details.upstream_inference_cost).toBeGreaterThan(0);
     expect(openrouter.requests.map((r) => r.credential)).toEqual(['tenant-or-key']);
     expect(openrouter.requests[0]?.body).toEqual(expect.objectContaining({ model: 'openai/gpt-4o-mini' }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const line = sut.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['path'] === '/v1/chat/completions');
+    expect(line).toEqual(expect.objectContaining({ msg: 'request', method: 'POST', status: 200 }));
+    expect(sut.logs.join('')).not.toContain('tenant-or-key');
   });
 
   it('runs a key without vault access on the platform key', async () => {
@@ -307,6 +312,110 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
       .find((c) => c.error);
     expect(errorChunk).toEqual(expect.objectContaining({ error: expect.objectContaining({ message: expect.any(String) }) }));
     expect(errorChunk.choices[0].finish_reason).toBe('error');
+  });
+
+  it('sends keep-alive comments while waiting, then the data', async () => {
+    openrouter.script('platform-or-key', { kind: 'ok', delayMs: 1300 });
+    const response = await fetch(`${sut.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${creditsKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'slow one' }] }),
+    });
+    const text = await response.text();
+    expect(text.startsWith(': PROCESSING\n\n')).toBe(true);
+    const content = text
+      .split('\n\n')
+      .filter((event) => event.startsWith('data: {'))
+      .map(
+        (event) =>
+          (JSON.parse(event.slice(6)) as { choices: { delta?: { content?: string } }[] }).choices[0]?.delta?.content ?? '',
+      )
+      .join('');
+    expect(content).toBe('Echo: slow one');
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
+  it('sends the configured User-Agent and app attribution upstream', async () => {
+    await chat(creditsKey, { model: 'openai/gpt-4o-mini' }, { 'http-referer': 'https://app.example', 'x-title': 'Demo' });
+    expect(openrouter.requests[0]?.headers['user-agent']).toBe(sut.config.UPSTREAM_USER_AGENT);
+    expect(openrouter.requests[0]?.headers['http-referer']).toBe('https://app.example');
+    expect(openrouter.requests[0]?.headers['x-title']).toBe('Demo');
+    expect(JSON.stringify(openrouter.requests[0]?.body)).not.toMatch(/"models"|"provider"|"route"/);
+  });
+
+  it('calls tenants’ Azure deployments in all three URL styles with their api-key', async () => {
+    const deployments = [
+      {
+        model_slug: 'classic-4o',
+        endpoint_url: azure.deploymentUrl('gpt-4o'),
+        api_key: 'tenant-azure-classic',
+        model_id: 'gpt-4o',
+      },
+      {
+        model_slug: 'v1-4o',
+        endpoint_url: `${azure.v1BaseUrl}/chat/completions`,
+        api_key: 'tenant-azure-v1',
+        model_id: 'gpt-4o',
+      },
+      { model_slug: 'foundry-4o', endpoint_url: azure.foundryUrl(), api_key: 'tenant-azure-foundry', model_id: 'gpt-4o' },
+    ];
+    const created = await call(sut.url, 'POST', '/api/provider-keys', {
+      token: session,
+      body: { provider: 'azure', secret: deployments },
+    });
+    expect(created.status).toBe(201);
+    for (const deployment of deployments) {
+      const res = await chat(vaultKey, { model: `azure:${deployment.model_slug}` });
+      expect({ slug: deployment.model_slug, status: res.status, byok: res.body.usage?.is_byok }).toEqual({
+        slug: deployment.model_slug,
+        status: 200,
+        byok: true,
+      });
+    }
+    expect(azure.requests.map((r) => r.credential)).toEqual(['tenant-azure-classic', 'tenant-azure-v1', 'tenant-azure-foundry']);
+    expect(azure.requests.map((r) => r.path.split('?')[0])).toEqual([
+      '/openai/deployments/gpt-4o/chat/completions',
+      '/openai/v1/chat/completions',
+      '/models/chat/completions',
+    ]);
+    await call(sut.url, 'DELETE', `/api/provider-keys/${String(created.body.id)}`, { token: session });
+  });
+
+  it('compresses an oversized prompt with middle-out', async () => {
+    const turn = (i: number) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content: `turn ${String(i)} ${'lorem ipsum '.repeat(350)}`,
+    });
+    const messages = [
+      { role: 'system', content: 'be brief' },
+      ...Array.from({ length: 40 }, (_, i) => turn(i)),
+      { role: 'user', content: 'the last question' },
+    ];
+    const res = await call(sut.url, 'POST', '/v1/chat/completions', {
+      token: creditsKey,
+      body: { model: 'openai/gpt-3.5-turbo', transforms: ['middle-out'], messages },
+    });
+    expect(res.status).toBe(200);
+    const sent = (openrouter.requests[0]?.body as { messages: { content: string }[] }).messages;
+    expect(sent.length).toBeLessThan(messages.length);
+    expect(sent[0]?.content).toBe('be brief');
+    expect(sent[1]?.content).toBe(messages[1]?.content);
+    expect(sent.at(-1)?.content).toBe('the last question');
+  });
+
+  it('refuses deeply nested bodies and answers 403 for a disabled tenant', async () => {
+    let nested: unknown = 'x';
+    for (let i = 0; i < 80; i++) nested = { n: nested };
+    const deep = await chat(creditsKey, { model: 'openai/gpt-4o-mini', metadata: nested });
+    expect(deep.status).toBe(400);
+    const other = await call(sut.url, 'POST', '/api/auth/signup', { body: { email: 'disabled@example.com', password } });
+    const key = (await call(sut.url, 'POST', '/api/keys', { token: other.body.token, body: { name: 'k' } })).body.key;
+    expect((await chat(key, { model: 'openai/gpt-4o-mini' })).status).toBe(200);
+    await sut.app.get(Database).prisma.tenant.update({ where: { id: other.body.tenant.id }, data: { disabled: true } });
+    await sut.app.get(KeyEvents).publish({ kind: 'tenant', tenantId: other.body.tenant.id });
+    const res = await chat(key, { model: 'openai/gpt-4o-mini' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe(403);
   });
 
   describe('errors in the SPEC shape', () => {

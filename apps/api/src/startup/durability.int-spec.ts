@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { ADMIN_DATABASE_URL, clearRedis, FakeOpenRouter, runId, TEST_REDIS_URL } from '@gw/testing';
+import { buildServer, startServer } from '../testing/server-process';
+import { call } from '../testing/test-app';
+
+const REQUESTS = 200;
+
+/** SPEC: nothing on the request path is lost if the process dies right after answering. */
+describe('generation records survive SIGKILL', () => {
+  const database = `gw_test_${runId()}_kill_${randomBytes(3).toString('hex')}`;
+  const prefix = `gwtest:${runId()}:kill:`;
+  const dbUrl = new URL(ADMIN_DATABASE_URL);
+  dbUrl.pathname = `/${database}`;
+  let upstream: FakeOpenRouter;
+
+  beforeAll(async () => {
+    buildServer();
+    upstream = await FakeOpenRouter.start();
+  });
+  afterAll(async () => {
+    await upstream.close();
+    await clearRedis(prefix);
+    const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  async function countGenerations(): Promise<number> {
+    const client = new Client({ connectionString: dbUrl.toString() });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM generations');
+      return Number(rows[0]?.n ?? 0);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it(`keeps all ${String(REQUESTS)} records of a process killed right after answering`, async () => {
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const base = `http://127.0.0.1:${port}`;
+    const env = {
+      ENV_FILE: join(mkdtempSync(join(tmpdir(), 'gw-kill-')), '.env.local'),
+      DATABASE_URL: dbUrl.toString(),
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      PORT: port,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      OPENROUTER_BASE_URL: upstream.baseUrl,
+      OPENROUTER_API_KEY: 'platform-key',
+    };
+    // The first process runs no worker: every record must outlive it in the queue.
+    const first = startServer({ ...env, WORKER: 'off' });
+    let key: string;
+    try {
+      await first.waitFor(/Dashboard:/);
+      const signup = await call(base, 'POST', '/api/auth/signup', {
+        body: { email: 'kill@example.com', password: 'a-long-enough-secret-9' },
+      });
+      key = (await call(base, 'POST', '/api/keys', { token: signup.body.token, body: { name: 'load' } })).body.key;
+      const statuses: number[] = [];
+      for (let batch = 0; batch < REQUESTS / 20; batch++) {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            call(base, 'POST', '/v1/chat/completions', {
+              token: key,
+              body: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+            }),
+          ),
+        );
+        statuses.push(...results.map((r) => r.status));
+      }
+      expect(statuses.filter((s) => s === 200)).toHaveLength(REQUESTS);
+    } finally {
+      await first.stop('SIGKILL');
+    }
+    expect(await countGenerations()).toBe(0);
+
+    const second = startServer({ ...env, WORKER: 'on' });
+    try {
+      await second.waitFor(/Dashboard:/);
+      const deadline = Date.now() + 20_000;
+      let count = 0;
+      while (Date.now() < deadline) {
+        count = await countGenerations();
+        if (count >= REQUESTS) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(count).toBe(REQUESTS);
+    } finally {
+      await second.stop();
+    }
+  });
+});
