@@ -109,18 +109,7 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
     const recovery = generateRecoveryKey();
     try {
       await tx.tenant.update({ where: { id: tenantId }, data: { vaultPublicKey: new Uint8Array(pair.publicKey) } });
-      await tx.vaultWrap.create({
-        data: {
-          tenantId,
-          kind: 'recovery_key',
-          wrapped: new Uint8Array(
-            wrapPrivateKey(pair.privateKey, deriveWrappingKey('recovery_key', recovery.bytes), {
-              tenantId,
-              holder: RECOVERY_HOLDER,
-            }),
-          ),
-        },
-      });
+      await this.writeRecoveryWrap(tx, tenantId, pair.privateKey, recovery.bytes);
       await this.audit.record({ tenantId, actor: { type: 'system' }, action: 'vault.created' }, tx);
       return recovery.text;
     } finally {
@@ -190,18 +179,7 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
       const recovery = generateRecoveryKey();
       try {
         await tx.vaultWrap.deleteMany({ where: { tenantId, kind: 'recovery_key' } });
-        await tx.vaultWrap.create({
-          data: {
-            tenantId,
-            kind: 'recovery_key',
-            wrapped: new Uint8Array(
-              wrapPrivateKey(pair.privateKey, deriveWrappingKey('recovery_key', recovery.bytes), {
-                tenantId,
-                holder: RECOVERY_HOLDER,
-              }),
-            ),
-          },
-        });
+        await this.writeRecoveryWrap(tx, tenantId, pair.privateKey, recovery.bytes);
         await this.audit.record({ tenantId, actor, action: 'vault.recovery_key_regenerated', ip }, tx);
         return recovery.text;
       } finally {
@@ -259,18 +237,7 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
             });
           }
           await tx.vaultWrap.deleteMany({ where: { tenantId } });
-          await tx.vaultWrap.create({
-            data: {
-              tenantId,
-              kind: 'recovery_key',
-              wrapped: new Uint8Array(
-                wrapPrivateKey(next.privateKey, deriveWrappingKey('recovery_key', recovery.bytes), {
-                  tenantId,
-                  holder: RECOVERY_HOLDER,
-                }),
-              ),
-            },
-          });
+          await this.writeRecoveryWrap(tx, tenantId, next.privateKey, recovery.bytes);
           for (const [keyId, secret] of kept) await this.writeKeyWrap(tx, tenantId, keyId, next, secret);
           const dropped = await tx.gatewayKey.findMany({
             where: { tenantId, vaultAccess: true, id: { notIn: [...kept.keys()] } },
@@ -448,6 +415,21 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
     const valid = this.verifier.matches(parsed.publicId, parsed.secret, row?.verifier ?? null);
     if (!row || !valid || row.revokedAt || row.tenantId !== tenantId) return null;
     return { id: row.id, secret: parsed.secret };
+  }
+
+  private async writeRecoveryWrap(
+    tx: Tx,
+    tenantId: string,
+    privateKey: Secret<Uint8Array>,
+    recoveryKey: Secret<Uint8Array>,
+  ): Promise<void> {
+    const wrappingKey = deriveWrappingKey('recovery_key', recoveryKey);
+    try {
+      const wrapped = new Uint8Array(wrapPrivateKey(privateKey, wrappingKey, { tenantId, holder: RECOVERY_HOLDER }));
+      await tx.vaultWrap.create({ data: { tenantId, kind: 'recovery_key', wrapped } });
+    } finally {
+      wipe(wrappingKey);
+    }
   }
 
   private async writeKeyWrap(

@@ -1,5 +1,16 @@
-import type { ChatParam } from '@gw/contracts';
-import type { FailureKind, JsonObject, UpstreamError, Usage } from './provider.types';
+import type { ChatParam, ChatRequestBody } from '@gw/contracts';
+import type {
+  AttemptContext,
+  FailureKind,
+  JsonObject,
+  ProviderAdapter,
+  ProviderCredential,
+  ProviderId,
+  UpstreamError,
+  UpstreamRequest,
+  Usage,
+} from './provider.types';
+import { SseDecoder } from './sse/sse-decoder';
 
 /** Parameters of OpenAI's own chat API (Azure serves exactly these). */
 export const OPENAI_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>([
@@ -84,3 +95,31 @@ export function classifyOpenAiError(
 
 /** The gateway's own fields that no upstream should receive. */
 export const GATEWAY_ONLY_FIELDS = ['model', 'models', 'route', 'provider', 'transforms', 'plugins'] as const;
+
+/**
+ * What every backend that answers in OpenAI's own format shares (OpenRouter, Azure): JSON
+ * responses, SSE streams, usage and error shapes. Subclasses say which parameters they take and
+ * how to address and authenticate the request.
+ */
+export abstract class OpenAiCompatibleAdapter<C extends ProviderCredential> implements ProviderAdapter<C> {
+  abstract readonly id: ProviderId;
+  abstract supportedParams(model: string): ReadonlySet<ChatParam>;
+  abstract buildRequest(request: ChatRequestBody, ctx: AttemptContext<C>): UpstreamRequest;
+
+  parseResponse(body: unknown): { completion: JsonObject; usage: Usage | null } {
+    const completion = (typeof body === 'object' && body !== null ? body : {}) as JsonObject;
+    return { completion, usage: usageFrom(completion['usage']) };
+  }
+
+  createStreamDecoder(): SseDecoder {
+    return new SseDecoder();
+  }
+
+  usageOf(chunk: JsonObject): Usage | null {
+    return chunkUsage(chunk);
+  }
+
+  classifyError(status: number, body: unknown, headers: Record<string, string | string[] | undefined>): UpstreamError {
+    return classifyOpenAiError(status, body, headers);
+  }
+}

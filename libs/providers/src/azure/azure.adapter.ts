@@ -1,7 +1,6 @@
 import type { ChatParam, ChatRequestBody } from '@gw/contracts';
-import { chunkUsage, classifyOpenAiError, OPENAI_PARAMS, usageFrom } from '../openai-compatible';
-import type { AttemptContext, JsonObject, ProviderAdapter, ProviderCredential, UpstreamRequest } from '../provider.types';
-import { SseDecoder } from '../sse/sse-decoder';
+import { OPENAI_PARAMS, OpenAiCompatibleAdapter } from '../openai-compatible';
+import type { AttemptContext, JsonObject, ProviderCredential, UpstreamRequest } from '../provider.types';
 
 type AzureCredential = Extract<ProviderCredential, { provider: 'azure' }>;
 
@@ -11,8 +10,8 @@ type AzureCredential = Extract<ProviderCredential, { provider: 'azure' }>;
  * or a Foundry host), authenticated with the `api-key` header. Only OpenAI's own parameters are
  * sent: Azure refuses unknown ones.
  */
-export class AzureAdapter implements ProviderAdapter<AzureCredential> {
-  readonly id = 'azure' as const;
+export class AzureAdapter extends OpenAiCompatibleAdapter<AzureCredential> {
+  override readonly id = 'azure' as const;
 
   supportedParams(): ReadonlySet<ChatParam> {
     return OPENAI_PARAMS;
@@ -41,16 +40,4 @@ export class AzureAdapter implements ProviderAdapter<AzureCredential> {
       untrustedUrl: !ctx.credential.trustedUrl,
     };
   }
-
-  parseResponse(body: unknown): { completion: JsonObject; usage: ReturnType<typeof usageFrom> } {
-    const completion = (typeof body === 'object' && body !== null ? body : {}) as JsonObject;
-    return { completion, usage: usageFrom(completion['usage']) };
-  }
-
-  createStreamDecoder(): SseDecoder {
-    return new SseDecoder();
-  }
-
-  usageOf = chunkUsage;
-  classifyError = classifyOpenAiError;
 }

@@ -1,7 +1,6 @@
 import type { ChatParam, ChatRequestBody } from '@gw/contracts';
-import { chunkUsage, classifyOpenAiError, GATEWAY_ONLY_FIELDS, OPENAI_PARAMS, usageFrom } from '../openai-compatible';
-import type { AttemptContext, JsonObject, ProviderAdapter, ProviderCredential, UpstreamRequest } from '../provider.types';
-import { SseDecoder } from '../sse/sse-decoder';
+import { GATEWAY_ONLY_FIELDS, OPENAI_PARAMS, OpenAiCompatibleAdapter } from '../openai-compatible';
+import type { AttemptContext, JsonObject, ProviderCredential, UpstreamRequest } from '../provider.types';
 
 type OpenRouterCredential = Extract<ProviderCredential, { provider: 'openrouter' }>;
 
@@ -20,8 +19,8 @@ const OPENROUTER_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>([
  * OpenRouter speaks OpenAI's format plus extensions, so the request passes through with the
  * gateway's routing fields replaced by the one upstream model of this attempt.
  */
-export class OpenRouterAdapter implements ProviderAdapter<OpenRouterCredential> {
-  readonly id = 'openrouter' as const;
+export class OpenRouterAdapter extends OpenAiCompatibleAdapter<OpenRouterCredential> {
+  override readonly id = 'openrouter' as const;
 
   supportedParams(): ReadonlySet<ChatParam> {
     return OPENROUTER_PARAMS;
@@ -45,16 +44,4 @@ export class OpenRouterAdapter implements ProviderAdapter<OpenRouterCredential> 
       untrustedUrl: false,
     };
   }
-
-  parseResponse(body: unknown): { completion: JsonObject; usage: ReturnType<typeof usageFrom> } {
-    const completion = (typeof body === 'object' && body !== null ? body : {}) as JsonObject;
-    return { completion, usage: usageFrom(completion['usage']) };
-  }
-
-  createStreamDecoder(): SseDecoder {
-    return new SseDecoder();
-  }
-
-  usageOf = chunkUsage;
-  classifyError = classifyOpenAiError;
 }
