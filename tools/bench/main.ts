@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import { benchGateway, gatewayReport } from './gateway.bench';
 import { benchVault } from './vault.bench';
 
 /**
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   say();
   const met = vault.cryptoUncached.p99 < 500 && vault.serviceUncached.p99 < 500;
   say(`Target: uncached p99 under 500 µs (crypto and service): ${met ? 'met' : 'NOT met'}.`);
+  say();
+  for (const line of gatewayReport(await benchGateway())) say(line);
 }
 
 main().then(
