@@ -14,6 +14,8 @@ import { projectRoot } from './startup/paths';
 import { ensureServices, StartupError } from './startup/preflight';
 
 const DEFAULT_ADMIN_EMAIL = 'admin@gateway.local';
+// Only these stop the server (Nest's default list includes SIGUSR2 and SIGHUP).
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'];
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
 
   const logger = createLogger(config);
   const app = await createApp(config, { logger });
-  app.enableShutdownHooks();
+  app.enableShutdownHooks(SHUTDOWN_SIGNALS);
   const email = config.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL;
   const password = config.ADMIN_PASSWORD ?? randomBytes(12).toString('base64url');
   const { created } = await app.get(AccountsService).ensureAdmin(email.toLowerCase(), new Secret(password));
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
 
   if (config.WORKER === 'on') {
     const worker = await NestFactory.createApplicationContext(JobsModule.forRoot(config, logger), { logger: false });
-    worker.enableShutdownHooks();
+    worker.enableShutdownHooks(SHUTDOWN_SIGNALS);
   }
 
   await app.listen({ port: config.PORT, host: config.HOST });

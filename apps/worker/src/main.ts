@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'llm-gateway-worker' } });
   const context = await NestFactory.createApplicationContext(JobsModule.forRoot(config, logger), { logger: false });
-  context.enableShutdownHooks();
+  context.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { REDIS, RedisKeys } from '@gw/queue';
@@ -11,7 +11,8 @@ export function generationStreamKey(keys: RedisKeys): string {
 
 /** `gen-<unix seconds>-<random>`, like OpenRouter's ids; the response id and the record's key. */
 export function newGenerationId(): string {
-  return `gen-${String(Math.floor(Date.now() / 1000))}-${randomBytes(10).toString('base64url')}`;
+  // randomUUID draws from a cached entropy pool: far cheaper per call than randomBytes.
+  return `gen-${String(Math.floor(Date.now() / 1000))}-${randomUUID().replaceAll('-', '').slice(0, 20)}`;
 }
 
 /**
