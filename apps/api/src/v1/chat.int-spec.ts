@@ -479,6 +479,14 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
         messages: [{ role: 'user', content: 'x'.repeat(17 * 1024 * 1024) }],
       });
       expect(res.status).toBe(413);
+      expect(res.body.error.code).toBe(413);
+      const broken = await call(sut.url, 'POST', '/v1/chat/completions', {
+        token: creditsKey,
+        rawBody: '{"model": ',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(broken.status).toBe(400);
+      expect(broken.body.error.code).toBe(400);
     });
   });
 
