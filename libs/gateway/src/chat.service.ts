@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { KeyPrincipal } from '@gw/accounts';
+import { priceOf } from '@gw/billing';
 import { ProviderKeysService, VaultService } from '@gw/byok';
 import { CatalogService } from '@gw/catalog';
 import { CONFIG, type Config } from '@gw/config';
@@ -561,15 +562,17 @@ function parsePlatformAzure(raw: string | undefined): readonly AzureDeployment[]
   return parsed.data;
 }
 
-/** List price of a usage in micro-USD (rounded up); OpenRouter's reported cost when unpriced. */
+/** List price of a usage in micro-USD (billing's one pricing function); OpenRouter's reported cost when unpriced. */
 function listPriceMicros(attempt: Attempt, usage: Usage): bigint {
-  if (attempt.price) {
-    const total =
-      BigInt(usage.promptTokens) * attempt.price.promptMicrosPerMTok +
-      BigInt(usage.completionTokens) * attempt.price.completionMicrosPerMTok;
-    return (total + 999_999n) / 1_000_000n;
-  }
-  return usage.upstreamCostUsd === null ? 0n : BigInt(Math.ceil(usage.upstreamCostUsd * 1e6));
+  return priceOf({
+    usage,
+    price: attempt.price,
+    reportedMicros: usage.upstreamCostUsd === null ? null : BigInt(Math.ceil(usage.upstreamCostUsd * 1e6)),
+    servedBy: attempt.credential.kind,
+    feePpm: 0,
+    allowance: { freeRequests: 0, freeMicros: null },
+    month: { requests: 0, listMicros: 0n },
+  }).listMicros;
 }
 
 function timeoutFailure(): UpstreamError {
