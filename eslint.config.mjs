@@ -36,7 +36,11 @@ export default tseslint.config(
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
             // Pure domain logic (the vault's cryptography): no I/O, no framework.
             { sourceTag: 'type:pure', onlyDependOnLibsWithTags: ['type:kernel'] },
-            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:kernel', 'type:contracts', 'type:infra'] },
+            // Infra specs use the testing lib; a rule below keeps it out of non-test files.
+            {
+              sourceTag: 'type:infra',
+              onlyDependOnLibsWithTags: ['type:kernel', 'type:contracts', 'type:infra', 'type:testing'],
+            },
             {
               sourceTag: 'type:domain',
               onlyDependOnLibsWithTags: [

@@ -59,6 +59,8 @@ export const envSchema = z.object({
   UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
   UPSTREAM_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
   MAX_BODY_BYTES: positiveInt.default(16 * 1024 * 1024),
+  /** Requests per minute per tenant on /v1/chat/completions, across all its keys (unset: no tenant limit). */
+  TENANT_RATE_LIMIT_RPM: positiveInt.optional(),
   /** Outbound User-Agent sent to every upstream (identity override). */
   UPSTREAM_USER_AGENT: z.string().min(1).max(200).default('llm-gateway/0.1.0'),
   /** Body limit of the dashboard/management API (/api); /v1 uses MAX_BODY_BYTES. */

@@ -7,6 +7,7 @@ import { CONFIG, type Config } from '@gw/config';
 import { azureSecret, type AzureDeployment, type ChatRequestBody, CHAT_PARAMS } from '@gw/contracts';
 import type { ProviderKey } from '@gw/db';
 import { assertNever, DomainError, Secret } from '@gw/kernel';
+import { RateLimiter } from '@gw/queue';
 import {
   AzureAdapter,
   canFallBack,
@@ -73,6 +74,7 @@ export class ChatService implements OnModuleDestroy {
     @Inject(ProviderKeysService) private readonly providerKeys: ProviderKeysService,
     @Inject(VaultService) private readonly vault: VaultService,
     @Inject(GenerationRecorder) private readonly recorder: GenerationRecorder,
+    @Inject(RateLimiter) private readonly limiter: RateLimiter,
   ) {
     this.transport = new UpstreamTransport({
       firstByteTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
@@ -97,6 +99,7 @@ export class ChatService implements OnModuleDestroy {
     sink: ResponseSink,
     signal: AbortSignal,
   ): Promise<void> {
+    await this.enforceRateLimits(principal, sink);
     const tenantKeys = (await this.providerKeys.listForRouting(principal.tenantId)).filter((k) => SUPPORTED.has(k.provider));
     const requestedParams = new Set<string>(CHAT_PARAMS.filter((param) => body[param] !== undefined));
     const plan = planAttempts({
@@ -160,6 +163,31 @@ export class ChatService implements OnModuleDestroy {
     } finally {
       clearInterval(keepalive);
       await this.record(state, principal, requestedModel, meta, body.stream === true);
+    }
+  }
+
+  /** Per-key (`rateLimitRpm`) and per-tenant limits, shared by every instance through Redis. */
+  private async enforceRateLimits(principal: KeyPrincipal, sink: ResponseSink): Promise<void> {
+    const limits: [string, number][] = [];
+    if (principal.rateLimitRpm !== null) limits.push([`key:${principal.keyId}`, principal.rateLimitRpm]);
+    if (this.config.TENANT_RATE_LIMIT_RPM !== undefined)
+      limits.push([`tenant:${principal.tenantId}`, this.config.TENANT_RATE_LIMIT_RPM]);
+    for (const [index, [key, perMinute]] of limits.entries()) {
+      const decision = await this.limiter.take(key, perMinute);
+      const headers = {
+        'X-RateLimit-Limit': String(decision.limit),
+        'X-RateLimit-Remaining': String(decision.remaining),
+        'X-RateLimit-Reset': String(decision.resetSeconds),
+      };
+      if (!decision.allowed) {
+        throw new DomainError('rate_limited', {
+          message: `Rate limit of ${String(perMinute)} requests per minute reached for this ${key.startsWith('key:') ? 'key' : 'account'}.`,
+          metadata: { retry_after_seconds: decision.retryAfterSeconds },
+          headers: { ...headers, 'Retry-After': String(decision.retryAfterSeconds) },
+        });
+      }
+      // The most specific limit (the key's) is the one reported on successful answers.
+      if (index === 0) for (const [name, value] of Object.entries(headers)) sink.setHeader(name, value);
     }
   }
 

@@ -8,6 +8,7 @@ import type { ResponseSink } from '@gw/gateway';
  */
 export class RawResponseSink implements ResponseSink {
   private hijacked = false;
+  private readonly extraHeaders: Record<string, string> = {};
 
   constructor(
     private readonly reply: FastifyReply,
@@ -18,6 +19,10 @@ export class RawResponseSink implements ResponseSink {
     return this.hijacked;
   }
 
+  setHeader(name: string, value: string): void {
+    this.extraHeaders[name] = value;
+  }
+
   json(status: number, body: unknown, headers: Record<string, string> = {}): void {
     this.take();
     const payload = JSON.stringify(body);
@@ -25,6 +30,7 @@ export class RawResponseSink implements ResponseSink {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(payload),
       'x-request-id': this.requestId,
+      ...this.extraHeaders,
       ...headers,
     });
     this.reply.raw.end(payload);
@@ -38,6 +44,7 @@ export class RawResponseSink implements ResponseSink {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
       'x-request-id': this.requestId,
+      ...this.extraHeaders,
     });
     this.reply.raw.flushHeaders();
   }
