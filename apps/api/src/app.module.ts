@@ -1,10 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '@gw/accounts';
+import { AdminModule } from '@gw/admin';
 import { ByokModule, VaultService } from '@gw/byok';
 import { GatewayModule } from '@gw/gateway';
 import { type Config, ConfigModule } from '@gw/config';
 import { DbModule } from '@gw/db';
 import { RedisModule } from '@gw/queue';
+import { AdminController } from './admin/admin.controller';
 import { AliasesController } from './admin/aliases.controller';
 import { AuthController } from './auth/auth.controller';
 import { ChatController } from './v1/chat.controller';
@@ -28,6 +30,7 @@ export class AppModule {
         RedisModule,
         ByokModule,
         GatewayModule,
+        AdminModule,
         AccountsModule.forRoot({ vault: { imports: [ByokModule], lifecycle: VaultService } }),
       ],
       controllers: [
@@ -40,6 +43,7 @@ export class AppModule {
         VaultController,
         ChatController,
         AliasesController,
+        AdminController,
         DashboardController,
       ],
       providers: [SessionGuard, GatewayKeyGuard],

@@ -4,3 +4,4 @@ export * from './errors.schema';
 export * from './provider-keys.schema';
 export * from './vault.schema';
 export * from './chat.schema';
+export * from './admin.schema';

@@ -1,0 +1,134 @@
+import { AccountsService } from '@gw/accounts';
+import { Secret } from '@gw/kernel';
+import { call, startTestApp, type TestApp } from '../testing/test-app';
+
+const password = 'a-long-enough-secret-9';
+
+describe('admin routes (SPEC section 6)', () => {
+  let sut: TestApp;
+  let admin: string;
+  let member: { token: string; tenantId: string };
+
+  beforeAll(async () => {
+    sut = await startTestApp({ env: { BYOK_FEE_RATE: '0.05', BYOK_FREE_REQUESTS_PER_MONTH: '1000' } });
+    await sut.app.get(AccountsService).ensureAdmin('boss@example.com', new Secret(password));
+    admin = (await call(sut.url, 'POST', '/api/auth/login', { body: { email: 'boss@example.com', password } })).body.token;
+    const signup = await call(sut.url, 'POST', '/api/auth/signup', { body: { email: 'member@example.com', password } });
+    member = { token: signup.body.token, tenantId: signup.body.tenant.id };
+  });
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  it('answers 403 to members on every admin route', async () => {
+    const routes: [string, string, unknown?][] = [
+      ['GET', '/api/admin/tenants'],
+      ['PATCH', `/api/admin/tenants/${member.tenantId}`, { disabled: true }],
+      ['GET', '/api/admin/settings'],
+      ['PUT', '/api/admin/settings', { byokFeeRate: 0 }],
+      ['GET', '/api/admin/pricing'],
+      ['PUT', '/api/admin/pricing', { id: 'openai/gpt-4o', prompt: 0, completion: 0 }],
+      ['GET', '/api/admin/aliases'],
+      ['PUT', '/api/admin/aliases', { rules: [] }],
+      ['GET', '/api/admin/audit'],
+    ];
+    for (const [method, path, body] of routes) {
+      const res = await call(sut.url, method, path, { token: member.token, body });
+      expect({ method, path, status: res.status, code: res.body.error?.code }).toEqual({ method, path, status: 403, code: 403 });
+    }
+  });
+
+  it('lists and searches tenants', async () => {
+    const all = await call(sut.url, 'GET', '/api/admin/tenants', { token: admin });
+    expect(all.status).toBe(200);
+    expect(all.body.data.map((t: { id: string }) => t.id)).toContain(member.tenantId);
+    const found = await call(sut.url, 'GET', '/api/admin/tenants?search=MEMBER@', { token: admin });
+    expect(found.body.data).toHaveLength(1);
+    expect(found.body.data[0].users[0].email).toBe('member@example.com');
+  });
+
+  it('reads settings from env defaults, then stores changes that win from then on', async () => {
+    expect((await call(sut.url, 'GET', '/api/admin/settings', { token: admin })).body).toEqual({
+      byokFeeRate: 0.05,
+      byokFreeRequestsPerMonth: 1000,
+      byokFreeUsdPerMonth: null,
+    });
+    const put = await call(sut.url, 'PUT', '/api/admin/settings', {
+      token: admin,
+      body: { byokFeeRate: 0.08, byokFreeUsdPerMonth: 25 },
+    });
+    expect(put.body).toEqual({ byokFeeRate: 0.08, byokFreeRequestsPerMonth: 1000, byokFreeUsdPerMonth: 25 });
+    expect((await call(sut.url, 'GET', '/api/admin/settings', { token: admin })).body.byokFeeRate).toBe(0.08);
+    const bad = await call(sut.url, 'PUT', '/api/admin/settings', { token: admin, body: { byokFeeRate: 2 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.metadata.field).toBe('byokFeeRate');
+  });
+
+  it('edits prices, shown per token in /v1/models, and accepts forced names', async () => {
+    const put = await call(sut.url, 'PUT', '/api/admin/pricing', {
+      token: admin,
+      body: { id: 'openai/gpt-4o', prompt: 3, completion: 12.5 },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual(expect.objectContaining({ id: 'openai/gpt-4o', prompt: 3, completion: 12.5, overridden: true }));
+    const models = await call(sut.url, 'GET', '/v1/models');
+    const gpt4o = models.body.data.find((m: { id: string }) => m.id === 'openai/gpt-4o');
+    expect(gpt4o.pricing).toEqual({ prompt: '0.000003', completion: '0.0000125' });
+    const forced = await call(sut.url, 'PUT', '/api/admin/pricing', {
+      token: admin,
+      body: { id: 'bedrock:anthropic.claude-x-v1:0', prompt: 1, completion: 2 },
+    });
+    expect(forced.status).toBe(200);
+    const list = await call(sut.url, 'GET', '/api/admin/pricing', { token: admin });
+    expect(list.body.data.find((p: { id: string }) => p.id === 'bedrock:anthropic.claude-x-v1:0')).toEqual(
+      expect.objectContaining({ prompt: 1, completion: 2 }),
+    );
+    const unknown = await call(sut.url, 'PUT', '/api/admin/pricing', {
+      token: admin,
+      body: { id: 'nobody/nothing', prompt: 1, completion: 1 },
+    });
+    expect(unknown.status).toBe(404);
+    const bad = await call(sut.url, 'PUT', '/api/admin/pricing', {
+      token: admin,
+      body: { id: 'openai/gpt-4o', prompt: -1, completion: 1 },
+    });
+    expect(bad.body.error.metadata.field).toBe('prompt');
+  });
+
+  it('disables a tenant (403 on /v1 and /api but /api/me) and sets per-tenant overrides', async () => {
+    const key = (await call(sut.url, 'POST', '/api/keys', { token: member.token, body: { name: 'k' } })).body.key;
+    expect((await call(sut.url, 'GET', '/v1/key', { token: key })).status).toBe(200);
+    const patched = await call(sut.url, 'PATCH', `/api/admin/tenants/${member.tenantId}`, {
+      token: admin,
+      body: { disabled: true, byokFeeRate: 0.01, byokFreeRequestsPerMonth: 5 },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toEqual(
+      expect.objectContaining({
+        disabled: true,
+        overrides: { byokFeeRate: 0.01, byokFreeRequestsPerMonth: 5, byokFreeUsdPerMonth: null },
+      }),
+    );
+    expect((await call(sut.url, 'GET', '/v1/key', { token: key })).status).toBe(403);
+    expect((await call(sut.url, 'GET', '/api/keys', { token: member.token })).status).toBe(403);
+    expect((await call(sut.url, 'GET', '/api/me', { token: member.token })).status).toBe(200);
+    const cleared = await call(sut.url, 'PATCH', `/api/admin/tenants/${member.tenantId}`, {
+      token: admin,
+      body: { disabled: false, byokFeeRate: null },
+    });
+    expect(cleared.body.overrides.byokFeeRate).toBeNull();
+    expect((await call(sut.url, 'GET', '/v1/key', { token: key })).status).toBe(200);
+    expect(
+      (await call(sut.url, 'PATCH', '/api/admin/tenants/not-a-uuid', { token: admin, body: { disabled: true } })).status,
+    ).toBe(404);
+  });
+
+  it('records every admin action in the audit log', async () => {
+    const audit = await call(sut.url, 'GET', '/api/admin/audit', { token: admin });
+    const actions = audit.body.data.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['settings.updated', 'pricing.updated', 'tenant.updated']));
+    expect(audit.body.data[0]).toEqual(
+      expect.objectContaining({ actorId: expect.any(String), ip: expect.any(String), createdAt: expect.any(String) }),
+    );
+  });
+});

@@ -1,0 +1,181 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { KeyEvents } from '@gw/accounts';
+import { CatalogService } from '@gw/catalog';
+import { CONFIG, type Config } from '@gw/config';
+import type {
+  AdminTenantView,
+  BillingSettingsView,
+  PatchTenantBody,
+  PricingView,
+  PutPricingBody,
+  PutSettingsBody,
+} from '@gw/contracts';
+import { Database, type Prisma } from '@gw/db';
+import { DomainError, microsToUsd, usdToMicros } from '@gw/kernel';
+
+const SETTINGS_KEY = 'billing';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface AdminActor {
+  readonly userId: string;
+  readonly ip: string | null;
+}
+
+/** Admin operations; every change lands in the admin audit log in the same transaction. */
+@Injectable()
+export class AdminService {
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CatalogService) private readonly catalog: CatalogService,
+    @Inject(KeyEvents) private readonly events: KeyEvents,
+  ) {}
+
+  async listTenants(search?: string): Promise<AdminTenantView[]> {
+    const rows = await this.db.prisma.tenant.findMany({
+      where: search
+        ? {
+            OR: [
+              { name: { contains: search, mode: 'insensitive' } },
+              { users: { some: { email: { contains: search.toLowerCase() } } } },
+            ],
+          }
+        : {},
+      include: { users: { select: { id: true, email: true, role: true } } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      take: 500,
+    });
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      disabled: row.disabled,
+      createdAt: row.createdAt.toISOString(),
+      users: row.users,
+      overrides: {
+        byokFeeRate: row.byokFeePpm === null ? null : row.byokFeePpm / 1e6,
+        byokFreeRequestsPerMonth: row.byokFreeRequestsPerMonth,
+        byokFreeUsdPerMonth: row.byokFreeMicrosPerMonth === null ? null : microsToUsd(row.byokFreeMicrosPerMonth),
+      },
+    }));
+  }
+
+  async updateTenant(id: string, patch: PatchTenantBody, actor: AdminActor): Promise<AdminTenantView> {
+    if (!UUID.test(id) || !(await this.db.prisma.tenant.findUnique({ where: { id }, select: { id: true } }))) {
+      throw new DomainError('not_found', { message: 'No such tenant.' });
+    }
+    await this.db.prisma.$transaction(async (tx) => {
+      await tx.tenant.update({
+        where: { id },
+        data: {
+          disabled: patch.disabled,
+          byokFeePpm:
+            patch.byokFeeRate === undefined ? undefined : patch.byokFeeRate === null ? null : Math.round(patch.byokFeeRate * 1e6),
+          byokFreeRequestsPerMonth: patch.byokFreeRequestsPerMonth,
+          byokFreeMicrosPerMonth:
+            patch.byokFreeUsdPerMonth === undefined
+              ? undefined
+              : patch.byokFreeUsdPerMonth === null
+                ? null
+                : usdToMicros(patch.byokFreeUsdPerMonth, 'byokFreeUsdPerMonth'),
+        },
+      });
+      await this.audit(tx, actor, 'tenant.updated', id, { ...patch });
+    });
+    // Disabling must reach every instance's key cache at once.
+    await this.events.publish({ kind: 'tenant', tenantId: id });
+    const [view] = (await this.listTenants()).filter((t) => t.id === id);
+    if (!view) throw new DomainError('not_found', { message: 'No such tenant.' });
+    return view;
+  }
+
+  async settings(): Promise<BillingSettingsView> {
+    const row = await this.db.prisma.setting.findUnique({ where: { key: SETTINGS_KEY } });
+    const stored = (row?.value ?? {}) as Partial<BillingSettingsView>;
+    return {
+      byokFeeRate: stored.byokFeeRate ?? this.config.BYOK_FEE_RATE,
+      byokFreeRequestsPerMonth: stored.byokFreeRequestsPerMonth ?? this.config.BYOK_FREE_REQUESTS_PER_MONTH,
+      byokFreeUsdPerMonth:
+        stored.byokFreeUsdPerMonth !== undefined ? stored.byokFreeUsdPerMonth : (this.config.BYOK_FREE_USD_PER_MONTH ?? null),
+    };
+  }
+
+  /** Stored in the database; wins over the env defaults from then on. */
+  async putSettings(patch: PutSettingsBody, actor: AdminActor): Promise<BillingSettingsView> {
+    const next = { ...(await this.settings()), ...patch };
+    const value = next as unknown as Prisma.InputJsonObject;
+    await this.db.prisma.$transaction(async (tx) => {
+      await tx.setting.upsert({ where: { key: SETTINGS_KEY }, create: { key: SETTINGS_KEY, value }, update: { value } });
+      await this.audit(tx, actor, 'settings.updated', null, { ...patch });
+    });
+    return next;
+  }
+
+  async pricing(): Promise<PricingView[]> {
+    const rows = await this.db.prisma.catalogModel.findMany({ orderBy: { id: 'asc' } });
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      prompt: row.promptMicrosPerMTok === null ? null : microsToUsd(row.promptMicrosPerMTok),
+      completion: row.completionMicrosPerMTok === null ? null : microsToUsd(row.completionMicrosPerMTok),
+      overridden: row.priceOverridden,
+    }));
+  }
+
+  /** Upserts one model's price (USD per million tokens); the catalogue sync never overwrites it. */
+  async putPricing(body: PutPricingBody, actor: AdminActor): Promise<PricingView> {
+    const prompt = usdToMicros(body.prompt, 'prompt');
+    const completion = usdToMicros(body.completion, 'completion');
+    const row = await this.db.prisma.$transaction(async (tx) => {
+      const existing = await tx.catalogModel.findUnique({ where: { id: body.id } });
+      if (!existing && !body.id.includes(':')) {
+        throw new DomainError('not_found', {
+          message: `Unknown model ${body.id}; price a forced name (bedrock:…) or an existing id.`,
+          metadata: { field: 'id' },
+        });
+      }
+      const saved = await tx.catalogModel.upsert({
+        where: { id: body.id },
+        create: {
+          id: body.id,
+          name: body.id,
+          contextLength: 128_000,
+          promptMicrosPerMTok: prompt,
+          completionMicrosPerMTok: completion,
+          priceOverridden: true,
+        },
+        update: { promptMicrosPerMTok: prompt, completionMicrosPerMTok: completion, priceOverridden: true },
+      });
+      await this.audit(tx, actor, 'pricing.updated', body.id, { prompt: body.prompt, completion: body.completion });
+      return saved;
+    });
+    await this.catalog.refresh();
+    return { id: row.id, name: row.name, prompt: body.prompt, completion: body.completion, overridden: true };
+  }
+
+  async auditLog(limit: number): Promise<
+    {
+      id: string;
+      actorId: string;
+      action: string;
+      targetId: string | null;
+      ip: string | null;
+      details: unknown;
+      createdAt: string;
+    }[]
+  > {
+    const rows = await this.db.prisma.adminAuditEntry.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
+    return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+  }
+
+  private async audit(
+    tx: Prisma.TransactionClient,
+    actor: AdminActor,
+    action: string,
+    targetId: string | null,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await tx.adminAuditEntry.create({
+      data: { actorId: actor.userId, action, targetId, ip: actor.ip, details: details as Prisma.InputJsonObject },
+    });
+  }
+}
