@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from '@gw/accounts';
 import { AdminModule } from '@gw/admin';
+import { BillingModule } from '@gw/billing';
 import { ByokModule, VaultService } from '@gw/byok';
 import { GatewayModule } from '@gw/gateway';
 import { type Config, ConfigModule } from '@gw/config';
@@ -9,6 +10,7 @@ import { RedisModule } from '@gw/queue';
 import { AdminController } from './admin/admin.controller';
 import { AliasesController } from './admin/aliases.controller';
 import { AuthController } from './auth/auth.controller';
+import { BillingController, V1CreditsController } from './billing/billing.controller';
 import { ChatController } from './v1/chat.controller';
 import { SessionGuard } from './auth/session.guard';
 import { DashboardController } from './dashboard/dashboard.controller';
@@ -31,6 +33,7 @@ export class AppModule {
         ByokModule,
         GatewayModule,
         AdminModule,
+        BillingModule,
         AccountsModule.forRoot({ vault: { imports: [ByokModule], lifecycle: VaultService } }),
       ],
       controllers: [
@@ -44,6 +47,8 @@ export class AppModule {
         ChatController,
         AliasesController,
         AdminController,
+        BillingController,
+        V1CreditsController,
         DashboardController,
       ],
       providers: [SessionGuard, GatewayKeyGuard],

@@ -1,10 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyEvents } from '@gw/accounts';
+import { type LedgerEntryView, LedgerService } from '@gw/billing';
 import { CatalogService } from '@gw/catalog';
 import { CONFIG, type Config } from '@gw/config';
 import type {
   AdminTenantView,
   BillingSettingsView,
+  GrantCreditsBody,
+  LedgerEntryJson,
   PatchTenantBody,
   PricingView,
   PutPricingBody,
@@ -29,6 +32,7 @@ export class AdminService {
     @Inject(CONFIG) private readonly config: Config,
     @Inject(CatalogService) private readonly catalog: CatalogService,
     @Inject(KeyEvents) private readonly events: KeyEvents,
+    @Inject(LedgerService) private readonly ledger: LedgerService,
   ) {}
 
   async listTenants(search?: string): Promise<AdminTenantView[]> {
@@ -45,11 +49,18 @@ export class AdminService {
       orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
       take: 500,
     });
+    const balances = new Map(
+      (await this.db.prisma.tenantBalance.findMany({ where: { tenantId: { in: rows.map((r) => r.id) } } })).map((b) => [
+        b.tenantId,
+        b.balanceMicros,
+      ]),
+    );
     return rows.map((row) => ({
       id: row.id,
       name: row.name,
       disabled: row.disabled,
       createdAt: row.createdAt.toISOString(),
+      balance: microsToUsd(balances.get(row.id) ?? 0n),
       users: row.users,
       overrides: {
         byokFeeRate: row.byokFeePpm === null ? null : row.byokFeePpm / 1e6,
@@ -86,6 +97,37 @@ export class AdminService {
     const [view] = (await this.listTenants()).filter((t) => t.id === id);
     if (!view) throw new DomainError('not_found', { message: 'No such tenant.' });
     return view;
+  }
+
+  /** Grants (or, negative, adjusts) credits once per idempotency key. */
+  async grantCredits(
+    tenantId: string,
+    body: GrantCreditsBody,
+    actor: AdminActor,
+  ): Promise<{ entry: LedgerEntryJson; created: boolean }> {
+    if (!UUID.test(tenantId) || !(await this.db.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }))) {
+      throw new DomainError('not_found', { message: 'No such tenant.' });
+    }
+    const amount = usdToMicros(body.amount, 'amount');
+    const posted = await this.ledger.post({
+      tenantId,
+      kind: amount > 0n ? 'grant' : 'adjustment',
+      amountMicros: amount,
+      idempotencyKey: `admin:${body.idempotencyKey}`,
+      reason: body.reason,
+      actorId: actor.userId,
+    });
+    if (!posted) throw DomainError.validation('amount', 'amount must not be zero');
+    if (posted.created) {
+      await this.db.prisma.$transaction(async (tx) => {
+        await this.audit(tx, actor, 'credits.granted', tenantId, {
+          amount: body.amount,
+          reason: body.reason,
+          idempotencyKey: body.idempotencyKey,
+        });
+      });
+    }
+    return { entry: toLedgerJson(posted.entry), created: posted.created };
   }
 
   async settings(): Promise<BillingSettingsView> {
@@ -178,4 +220,16 @@ export class AdminService {
       data: { actorId: actor.userId, action, targetId, ip: actor.ip, details: details as Prisma.InputJsonObject },
     });
   }
+}
+
+export function toLedgerJson(entry: LedgerEntryView): LedgerEntryJson {
+  return {
+    id: entry.id,
+    kind: entry.kind,
+    amount: microsToUsd(entry.amountMicros),
+    balanceAfter: microsToUsd(entry.balanceAfterMicros),
+    generationId: entry.generationId,
+    reason: entry.reason,
+    createdAt: entry.createdAt.toISOString(),
+  };
 }

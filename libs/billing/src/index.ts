@@ -1,1 +1,3 @@
+export * from './billing.module';
+export * from './ledger.service';
 export * from './pricing';

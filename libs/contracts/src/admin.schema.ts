@@ -37,6 +37,27 @@ export const patchTenantBody = z.strictObject({
 });
 export type PatchTenantBody = z.infer<typeof patchTenantBody>;
 
+export const grantCreditsBody = z.strictObject({
+  amount: z
+    .number()
+    .min(-1_000_000_000)
+    .max(1_000_000_000)
+    .refine((v) => v !== 0, 'must not be zero'),
+  reason: z.string().trim().min(1, 'must say why').max(500),
+  idempotencyKey: z.string().trim().min(8, 'must have at least 8 characters').max(200),
+});
+export type GrantCreditsBody = z.infer<typeof grantCreditsBody>;
+
+export interface LedgerEntryJson {
+  id: string;
+  kind: string;
+  amount: number;
+  balanceAfter: number;
+  generationId: string | null;
+  reason: string | null;
+  createdAt: string;
+}
+
 export interface BillingSettingsView {
   byokFeeRate: number;
   byokFreeRequestsPerMonth: number;
@@ -48,6 +69,7 @@ export interface AdminTenantView {
   name: string;
   disabled: boolean;
   createdAt: string;
+  balance: number;
   users: { id: string; email: string; role: 'member' | 'admin' }[];
   overrides: { byokFeeRate: number | null; byokFreeRequestsPerMonth: number | null; byokFreeUsdPerMonth: number | null };
 }

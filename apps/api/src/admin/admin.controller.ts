@@ -1,11 +1,14 @@
-import { Body, Controller, Get, Inject, Param, Patch, Put, Query, Req, UseGuards } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, Get, Inject, Param, Patch, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SessionPrincipal } from '@gw/accounts';
 import { AdminService } from '@gw/admin';
 import {
   type AdminTenantView,
   type BillingSettingsView,
+  type GrantCreditsBody,
+  grantCreditsBody,
+  type LedgerEntryJson,
   type PatchTenantBody,
   patchTenantBody,
   type PricingView,
@@ -40,6 +43,20 @@ export class AdminController {
     @Req() request: FastifyRequest,
   ): Promise<AdminTenantView> {
     return this.admin.updateTenant(id, body, { userId: session.userId, ip: request.ip });
+  }
+
+  @Post('tenants/:id/credits')
+  async grantCredits(
+    @CurrentSession() session: SessionPrincipal,
+    @Param('id') id: string,
+    @Body(new ZodPipe(grantCreditsBody)) body: GrantCreditsBody,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ entry: LedgerEntryJson; duplicate: boolean }> {
+    const result = await this.admin.grantCredits(id, body, { userId: session.userId, ip: request.ip });
+    // A repeat with the same idempotency key grants nothing and answers 200 with the first entry.
+    void reply.status(result.created ? 201 : 200);
+    return { entry: result.entry, duplicate: !result.created };
   }
 
   @Get('settings')

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccountsService, type SessionPrincipal, type SessionResult } from '@gw/accounts';
+import { LedgerService } from '@gw/billing';
 import { CONFIG, type Config } from '@gw/config';
 import { type CredentialsBody, credentialsBody, type MeResponse, type SessionResponse } from '@gw/contracts';
-import { Secret } from '@gw/kernel';
+import { Secret, usdToMicros } from '@gw/kernel';
 import { clientMeta } from '../http/request-info';
 import { ZodPipe } from '../http/zod.pipe';
 import { AllowDisabledTenant, CurrentSession, SESSION_COOKIE, SessionGuard, sessionTokenOf } from './session.guard';
@@ -13,6 +14,7 @@ export class AuthController {
   constructor(
     @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(LedgerService) private readonly ledger: LedgerService,
   ) {}
 
   @Post('auth/signup')
@@ -23,6 +25,16 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionResponse> {
     const result = await this.accounts.signup(body.email, new Secret(body.password), clientMeta(request));
+    if (this.config.SIGNUP_CREDITS > 0) {
+      // Keyed by tenant: a retried grant moves money once.
+      await this.ledger.post({
+        tenantId: result.principal.tenantId,
+        kind: 'grant',
+        amountMicros: usdToMicros(this.config.SIGNUP_CREDITS, 'SIGNUP_CREDITS'),
+        idempotencyKey: `signup:${result.principal.tenantId}`,
+        reason: 'signup credits',
+      });
+    }
     return { ...this.startSession(reply, result), recoveryKey: result.recoveryKey?.reveal() ?? null };
   }
 

@@ -1,0 +1,50 @@
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import type { KeyPrincipal, SessionPrincipal } from '@gw/accounts';
+import { toLedgerJson } from '@gw/admin';
+import { LedgerService } from '@gw/billing';
+import type { LedgerEntryJson } from '@gw/contracts';
+import { microsToUsd } from '@gw/kernel';
+import { CurrentSession, SessionGuard } from '../auth/session.guard';
+import { ZodPipe } from '../http/zod.pipe';
+import { CurrentKey, GatewayKeyGuard } from '../v1/key.guard';
+
+const ledgerQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.uuid({ message: 'must be a cursor from a previous page' }).optional(),
+});
+
+/** The tenant's own money views (SPEC section 3). */
+@Controller('api/billing')
+@UseGuards(SessionGuard)
+export class BillingController {
+  constructor(@Inject(LedgerService) private readonly ledger: LedgerService) {}
+
+  @Get('balance')
+  async balance(@CurrentSession() session: SessionPrincipal): Promise<{ balance: number; reserved: number }> {
+    // Reservations come with reserve/settle; until then nothing is held back.
+    return { balance: microsToUsd(await this.ledger.balance(session.tenantId)), reserved: 0 };
+  }
+
+  @Get('ledger')
+  async entries(
+    @CurrentSession() session: SessionPrincipal,
+    @Query(new ZodPipe(ledgerQuery)) query: z.infer<typeof ledgerQuery>,
+  ): Promise<{ data: LedgerEntryJson[]; nextCursor: string | null }> {
+    const page = await this.ledger.list(session.tenantId, query.limit, query.cursor);
+    return { data: page.data.map(toLedgerJson), nextCursor: page.nextCursor };
+  }
+}
+
+/** OpenRouter's GET /v1/credits, for the key's tenant. */
+@Controller('v1')
+@UseGuards(GatewayKeyGuard)
+export class V1CreditsController {
+  constructor(@Inject(LedgerService) private readonly ledger: LedgerService) {}
+
+  @Get('credits')
+  async credits(@CurrentKey() key: KeyPrincipal): Promise<{ data: { total_credits: number; total_usage: number } }> {
+    const totals = await this.ledger.totals(key.tenantId);
+    return { data: { total_credits: microsToUsd(totals.creditsMicros), total_usage: microsToUsd(totals.usageMicros) } };
+  }
+}
