@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { CreateKeyBody, UpdateKeyBody } from '@gw/contracts';
 import { Database, type GatewayKey } from '@gw/db';
-import { DomainError, Secret, usdToMicros } from '@gw/kernel';
+import { DomainError, Secret, usdToMicros, isUuid } from '@gw/kernel';
 import { type KeyPrincipal, VAULT_LIFECYCLE, type VaultLifecycle } from './accounts.tokens';
 import { generateGatewayKey } from './gateway-key-format';
 import { KeyEvents } from './key-events';
@@ -119,9 +119,4 @@ function vaultProof(
   // A key created through /v1/keys by a key with vault access inherits it.
   if (creator.kind === 'key' && creator.principal.vaultAccess) return { principal: creator.principal };
   return null;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-function isUuid(value: string): boolean {
-  return UUID.test(value);
 }

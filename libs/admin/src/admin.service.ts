@@ -14,10 +14,9 @@ import type {
   PutSettingsBody,
 } from '@gw/contracts';
 import { Database, type Prisma } from '@gw/db';
-import { DomainError, microsToUsd, usdToMicros } from '@gw/kernel';
+import { DomainError, microsToUsd, usdToMicros, isUuid } from '@gw/kernel';
 
 const SETTINGS_KEY = 'billing';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AdminActor {
   readonly userId: string;
@@ -71,9 +70,7 @@ export class AdminService {
   }
 
   async updateTenant(id: string, patch: PatchTenantBody, actor: AdminActor): Promise<AdminTenantView> {
-    if (!UUID.test(id) || !(await this.db.prisma.tenant.findUnique({ where: { id }, select: { id: true } }))) {
-      throw new DomainError('not_found', { message: 'No such tenant.' });
-    }
+    await this.assertTenant(id);
     await this.db.prisma.$transaction(async (tx) => {
       await tx.tenant.update({
         where: { id },
@@ -105,9 +102,7 @@ export class AdminService {
     body: GrantCreditsBody,
     actor: AdminActor,
   ): Promise<{ entry: LedgerEntryJson; created: boolean }> {
-    if (!UUID.test(tenantId) || !(await this.db.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true } }))) {
-      throw new DomainError('not_found', { message: 'No such tenant.' });
-    }
+    await this.assertTenant(tenantId);
     const amount = usdToMicros(body.amount, 'amount');
     const posted = await this.ledger.post({
       tenantId,
@@ -207,6 +202,12 @@ export class AdminService {
   > {
     const rows = await this.db.prisma.adminAuditEntry.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
     return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+  }
+
+  private async assertTenant(id: string): Promise<void> {
+    if (!isUuid(id) || !(await this.db.prisma.tenant.findUnique({ where: { id }, select: { id: true } }))) {
+      throw new DomainError('not_found', { message: 'No such tenant.' });
+    }
   }
 
   private async audit(

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Database, isUniqueViolation, type Prisma } from '@gw/db';
-import { DomainError } from '@gw/kernel';
+import { DomainError, pageOf } from '@gw/kernel';
 
 export type LedgerKind = 'grant' | 'charge' | 'byok_fee' | 'refund' | 'adjustment' | 'expiry';
 
@@ -80,8 +80,8 @@ export class LedgerService {
       take: limit + 1,
       ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
     });
-    const page = rows.slice(0, limit);
-    return { data: page.map(toView), nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+    const { page, nextCursor } = pageOf(rows, limit);
+    return { data: page.map(toView), nextCursor };
   }
 
   private async postIn(tx: Prisma.TransactionClient, posting: LedgerPosting): Promise<LedgerEntryView> {

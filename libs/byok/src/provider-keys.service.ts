@@ -4,12 +4,11 @@ import { KeyEvents } from '@gw/accounts';
 import { CONFIG, type Config } from '@gw/config';
 import type { CreateProviderKeyBody, ProviderSecret, UpdateProviderKeyBody } from '@gw/contracts';
 import { Database, type ProviderKey } from '@gw/db';
-import { DomainError } from '@gw/kernel';
+import { DomainError, isUuid } from '@gw/kernel';
 import { checkUpstreamUrl, checkVertexTokenUri, isBedrockRegion, UnsafeUrlError } from '@gw/net';
 import { type VaultActor, VaultAuditService } from './vault-audit.service';
 import { VaultService } from './vault.service';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_BEDROCK_REGION = 'us-east-1';
 const ROUTING_TTL_MS = 30_000;
 
@@ -96,7 +95,7 @@ export class ProviderKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   async get(tenantId: string, id: string): Promise<ProviderKey> {
-    const row = UUID.test(id) ? await this.db.prisma.providerKey.findFirst({ where: { id, tenantId } }) : null;
+    const row = isUuid(id) ? await this.db.prisma.providerKey.findFirst({ where: { id, tenantId } }) : null;
     if (!row) throw new DomainError('not_found', { message: 'No such provider key.' });
     return row;
   }

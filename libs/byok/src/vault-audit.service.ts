@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { VaultAuditView } from '@gw/contracts';
 import { Database, type Prisma } from '@gw/db';
+import { pageOf } from '@gw/kernel';
 
 /** Who did something to a vault. */
 export type VaultActor = { type: 'user'; id: string } | { type: 'key'; id: string } | { type: 'system' };
@@ -42,7 +43,7 @@ export class VaultAuditService {
       take: limit + 1,
       ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
     });
-    const page = rows.slice(0, limit);
+    const { page, nextCursor } = pageOf(rows, limit);
     return {
       data: page.map((row) => ({
         id: row.id,
@@ -54,7 +55,7 @@ export class VaultAuditService {
         details: (row.details ?? {}) as Record<string, unknown>,
         createdAt: row.createdAt.toISOString(),
       })),
-      nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+      nextCursor,
     };
   }
 }

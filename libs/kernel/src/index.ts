@@ -6,3 +6,4 @@ export * from './clock';
 export * from './exhaustive';
 export * from './base62';
 export * from './crc32';
+export * from './ids';
