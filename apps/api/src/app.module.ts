@@ -11,6 +11,7 @@ import { AdminController } from './admin/admin.controller';
 import { AliasesController } from './admin/aliases.controller';
 import { AuthController } from './auth/auth.controller';
 import { BillingController, V1CreditsController } from './billing/billing.controller';
+import { UsageController } from './billing/usage.controller';
 import { ChatController } from './v1/chat.controller';
 import { SessionGuard } from './auth/session.guard';
 import { DashboardController } from './dashboard/dashboard.controller';
@@ -49,6 +50,7 @@ export class AppModule {
         AdminController,
         BillingController,
         V1CreditsController,
+        UsageController,
         DashboardController,
       ],
       providers: [SessionGuard, GatewayKeyGuard],

@@ -4,7 +4,7 @@ import { PrismaClient } from './generated/prisma/client';
 
 export type { PrismaClient } from './generated/prisma/client';
 export { Prisma, UserRole } from './generated/prisma/client';
-export type { GatewayKey, ProviderKey, Session, Tenant, User, VaultWrap } from './generated/prisma/client';
+export type { GatewayKey, Generation, ProviderKey, Session, Tenant, User, VaultWrap } from './generated/prisma/client';
 
 /**
  * One pg pool shared by Prisma (dashboard and management routes) and by raw queries on the

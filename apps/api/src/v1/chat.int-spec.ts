@@ -500,6 +500,42 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
     expect(Number(gpt4o.pricing.prompt)).toBeGreaterThan(0);
   });
 
+  it('lists generations and usage for the tenant', async () => {
+    await chat(creditsKey, { model: 'openai/gpt-4o-mini' });
+    await sut.drainGenerations();
+    const page = await call(sut.url, 'GET', '/api/generations?limit=2', { token: session });
+    expect(page.status).toBe(200);
+    expect(page.body.data).toHaveLength(2);
+    expect(page.body.data[0]).toEqual(
+      expect.objectContaining({
+        id: expect.stringMatching(/^gen-/),
+        model: expect.any(String),
+        attempts: expect.any(Array),
+        status: expect.any(String),
+      }),
+    );
+    const next = await call(sut.url, 'GET', `/api/generations?limit=2&cursor=${String(page.body.nextCursor)}`, {
+      token: session,
+    });
+    expect(next.body.data[0].id).not.toBe(page.body.data[0].id);
+    const today = new Date().toISOString().slice(0, 10);
+    const byModel = await call(sut.url, 'GET', `/api/usage?from=${today}&to=${today}&groupBy=model`, { token: session });
+    expect(byModel.status).toBe(200);
+    const mini = byModel.body.data.find((row: { group: string }) => row.group === 'openai/gpt-4o-mini');
+    expect(mini).toEqual(
+      expect.objectContaining({ requests: expect.any(Number), cost: expect.any(Number), promptTokens: expect.any(Number) }),
+    );
+    expect(mini.requests).toBeGreaterThan(3);
+    const byDay = await call(sut.url, 'GET', '/api/usage?groupBy=day', { token: session });
+    expect(byDay.body.data.map((row: { group: string }) => row.group)).toContain(today);
+    const byKey = await call(sut.url, 'GET', `/api/usage?groupBy=key`, { token: session });
+    expect(byKey.body.data.length).toBeGreaterThanOrEqual(2);
+    const bad = await call(sut.url, 'GET', '/api/usage?from=2026-13-99', { token: session });
+    expect(bad.status).toBe(400);
+    const other = await call(sut.url, 'POST', '/api/auth/signup', { body: { email: 'nosy@example.com', password } });
+    expect((await call(sut.url, 'GET', '/api/generations', { token: other.body.token })).body.data).toEqual([]);
+  });
+
   it('records app attribution', async () => {
     const res = await chat(
       creditsKey,

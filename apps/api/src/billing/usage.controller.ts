@@ -1,0 +1,48 @@
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import type { SessionPrincipal } from '@gw/accounts';
+import { type GenerationView, GenerationsService, type UsageRow } from '@gw/gateway';
+import { DomainError } from '@gw/kernel';
+import { CurrentSession, SessionGuard } from '../auth/session.guard';
+import { ZodPipe } from '../http/zod.pipe';
+
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC date YYYY-MM-DD');
+const usageQuery = z.strictObject({
+  from: date.optional(),
+  to: date.optional(),
+  groupBy: z.enum(['day', 'model', 'key', 'provider']).default('day'),
+});
+const generationsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(100).optional(),
+});
+
+const DAY_MS = 86_400_000;
+
+/** The tenant's usage views, read from the generation records (SPEC section 3). */
+@Controller('api')
+@UseGuards(SessionGuard)
+export class UsageController {
+  constructor(@Inject(GenerationsService) private readonly generations: GenerationsService) {}
+
+  @Get('usage')
+  async usage(
+    @CurrentSession() session: SessionPrincipal,
+    @Query(new ZodPipe(usageQuery)) query: z.infer<typeof usageQuery>,
+  ): Promise<{ data: UsageRow[] }> {
+    const to = query.to ?? new Date().toISOString().slice(0, 10);
+    const from = query.from ?? new Date(Date.parse(to) - 29 * DAY_MS).toISOString().slice(0, 10);
+    if (Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to)))
+      throw DomainError.validation('from', 'from/to must be real dates');
+    if (from > to) throw DomainError.validation('from', 'from must not be after to');
+    return { data: await this.generations.usage(session.tenantId, from, to, query.groupBy) };
+  }
+
+  @Get('generations')
+  async list(
+    @CurrentSession() session: SessionPrincipal,
+    @Query(new ZodPipe(generationsQuery)) query: z.infer<typeof generationsQuery>,
+  ): Promise<{ data: GenerationView[]; nextCursor: string | null }> {
+    return this.generations.list(session.tenantId, query.limit, query.cursor);
+  }
+}
