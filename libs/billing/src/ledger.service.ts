@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Database, isUniqueViolation, type Prisma } from '@gw/db';
+import { Database, newestFirstPage, isUniqueViolation, type Prisma } from '@gw/db';
 import { DomainError, pageOf } from '@gw/kernel';
 
 export type LedgerKind = 'grant' | 'charge' | 'byok_fee' | 'refund' | 'adjustment' | 'expiry';
@@ -76,9 +76,7 @@ export class LedgerService {
   async list(tenantId: string, limit: number, cursor?: string): Promise<{ data: LedgerEntryView[]; nextCursor: string | null }> {
     const rows = await this.db.prisma.ledgerEntry.findMany({
       where: { tenantId },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+      ...newestFirstPage(limit, cursor),
     });
     const { page, nextCursor } = pageOf(rows, limit);
     return { data: page.map(toView), nextCursor };

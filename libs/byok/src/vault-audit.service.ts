@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { VaultAuditView } from '@gw/contracts';
-import { Database, type Prisma } from '@gw/db';
+import { Database, newestFirstPage, type Prisma } from '@gw/db';
 import { pageOf } from '@gw/kernel';
 
 /** Who did something to a vault. */
@@ -39,9 +39,7 @@ export class VaultAuditService {
   async list(tenantId: string, limit: number, cursor?: string): Promise<{ data: VaultAuditView[]; nextCursor: string | null }> {
     const rows = await this.db.prisma.vaultAuditEntry.findMany({
       where: { tenantId },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+      ...newestFirstPage(limit, cursor),
     });
     const { page, nextCursor } = pageOf(rows, limit);
     return {

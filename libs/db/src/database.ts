@@ -35,3 +35,12 @@ export class Database {
     await this.pool.end();
   }
 }
+
+/** findMany arguments for a newest-first page fetched one row long, continuing after `cursor`. */
+export function newestFirstPage(limit: number, cursor?: string) {
+  return {
+    orderBy: [{ createdAt: 'desc' as const }, { id: 'desc' as const }],
+    take: limit + 1,
+    ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+  };
+}

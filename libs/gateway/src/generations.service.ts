@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Database, type Generation } from '@gw/db';
+import { Database, newestFirstPage, type Generation } from '@gw/db';
 import { DomainError, pageOf } from '@gw/kernel';
 
 export interface GenerationView {
@@ -38,9 +38,7 @@ export class GenerationsService {
   async list(tenantId: string, limit: number, cursor?: string): Promise<{ data: GenerationView[]; nextCursor: string | null }> {
     const rows = await this.db.prisma.generation.findMany({
       where: { tenantId },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+      ...newestFirstPage(limit, cursor),
     });
     const { page, nextCursor } = pageOf(rows, limit);
     return { data: page.map(toView), nextCursor };

@@ -1,4 +1,4 @@
-import type { ChatParam, ChatRequestBody } from '@gw/contracts';
+import { CHAT_PARAMS, type ChatParam, type ChatRequestBody } from '@gw/contracts';
 import type {
   AttemptContext,
   FailureKind,
@@ -12,25 +12,19 @@ import type {
 } from './provider.types';
 import { SseDecoder } from './sse/sse-decoder';
 
-/** Parameters of OpenAI's own chat API (Azure serves exactly these). */
-export const OPENAI_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>([
-  'max_tokens',
-  'max_completion_tokens',
-  'temperature',
-  'top_p',
-  'frequency_penalty',
-  'presence_penalty',
-  'seed',
-  'stop',
-  'logit_bias',
-  'logprobs',
-  'top_logprobs',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'response_format',
-  'reasoning_effort',
+/** OpenRouter's extensions to the OpenAI parameters. */
+export const OPENROUTER_ONLY_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>([
+  'top_k',
+  'top_a',
+  'min_p',
+  'repetition_penalty',
+  'reasoning',
 ]);
+
+/** Parameters of OpenAI's own chat API (Azure serves exactly these): every chat parameter but OpenRouter's. */
+export const OPENAI_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>(
+  CHAT_PARAMS.filter((param) => !OPENROUTER_ONLY_PARAMS.has(param)),
+);
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,19 +1,13 @@
-import type { ChatParam, ChatRequestBody } from '@gw/contracts';
-import { GATEWAY_ONLY_FIELDS, OPENAI_PARAMS, OpenAiCompatibleAdapter } from '../openai-compatible';
+import { CHAT_PARAMS, type ChatParam, type ChatRequestBody } from '@gw/contracts';
+import { GATEWAY_ONLY_FIELDS, OpenAiCompatibleAdapter } from '../openai-compatible';
 import type { AttemptContext, JsonObject, ProviderCredential, UpstreamRequest } from '../provider.types';
 
 type OpenRouterCredential = Extract<ProviderCredential, { provider: 'openrouter' }>;
 
 const GATEWAY_ONLY: ReadonlySet<string> = new Set(GATEWAY_ONLY_FIELDS);
 
-const OPENROUTER_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>([
-  ...OPENAI_PARAMS,
-  'top_k',
-  'top_a',
-  'min_p',
-  'repetition_penalty',
-  'reasoning',
-]);
+// OpenRouter takes every chat parameter the gateway accepts.
+const OPENROUTER_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>(CHAT_PARAMS);
 
 /**
  * OpenRouter speaks OpenAI's format plus extensions, so the request passes through with the
