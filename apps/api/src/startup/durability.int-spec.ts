@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ADMIN_DATABASE_URL, clearRedis, FakeOpenRouter, runId, TEST_REDIS_URL } from '@gw/testing';
-import { buildServer, startServer } from '../testing/server-process';
+import { buildServer, freePort, startServer } from '../testing/server-process';
 import { call } from '../testing/test-app';
 
 const REQUESTS = 200;
@@ -42,7 +42,7 @@ describe('generation records survive SIGKILL', () => {
   }
 
   it(`keeps all ${String(REQUESTS)} records of a process killed right after answering`, async () => {
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const port = String(await freePort());
     const base = `http://127.0.0.1:${port}`;
     const env = {
       ENV_FILE: join(mkdtempSync(join(tmpdir(), 'gw-kill-')), '.env.local'),

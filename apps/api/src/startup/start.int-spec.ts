@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ADMIN_DATABASE_URL, clearRedis, runId, TEST_REDIS_URL } from '@gw/testing';
-import { buildServer, startServer as start } from '../testing/server-process';
+import { buildServer, freePort, startServer as start } from '../testing/server-process';
 import { call } from '../testing/test-app';
 
 /** `npm start`'s server process, as a user runs it (after the build that `npm start` does). */
@@ -12,21 +12,21 @@ describe('start-up', () => {
   const database = `gw_test_${runId()}_start_${randomBytes(3).toString('hex')}`;
   const envFile = join(mkdtempSync(join(tmpdir(), 'gw-start-')), '.env.local');
   const prefix = `gwtest:${runId()}:start:`;
-  const port = String(20000 + Math.floor(Math.random() * 20000));
   const dbUrl = new URL(ADMIN_DATABASE_URL);
   dbUrl.pathname = `/${database}`;
-  const env = {
+  const env: Record<string, string> = {
     ENV_FILE: envFile,
     DATABASE_URL: dbUrl.toString(),
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: prefix,
-    PORT: port,
     HOST: '127.0.0.1',
   };
-  const base = `http://127.0.0.1:${port}`;
+  let base = '';
 
-  beforeAll(() => {
+  beforeAll(async () => {
     buildServer();
+    env['PORT'] = String(await freePort());
+    base = `http://127.0.0.1:${env['PORT']}`;
   });
   afterAll(async () => {
     await clearRedis(prefix);

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const root = join(__dirname, '../../../..');
@@ -47,4 +48,21 @@ export function startServer(env: Record<string, string>): ServerProcess {
       await exited;
     },
   };
+}
+
+/**
+ * A port for a server process to listen on: below Linux's ephemeral range (32768+), so no outgoing
+ * connection can be holding it, and checked free by binding it first.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 20_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port found');
 }
