@@ -34,16 +34,19 @@ export class AdminService {
     @Inject(LedgerService) private readonly ledger: LedgerService,
   ) {}
 
-  async listTenants(search?: string): Promise<AdminTenantView[]> {
+  async listTenants(filter: { search?: string; id?: string } = {}): Promise<AdminTenantView[]> {
+    const search = filter.search;
     const rows = await this.db.prisma.tenant.findMany({
-      where: search
-        ? {
-            OR: [
-              { name: { contains: search, mode: 'insensitive' } },
-              { users: { some: { email: { contains: search.toLowerCase() } } } },
-            ],
-          }
-        : {},
+      where: filter.id
+        ? { id: filter.id }
+        : search
+          ? {
+              OR: [
+                { name: { contains: search, mode: 'insensitive' } },
+                { users: { some: { email: { contains: search.toLowerCase() } } } },
+              ],
+            }
+          : {},
       include: { users: { select: { id: true, email: true, role: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
       take: 500,
@@ -91,7 +94,8 @@ export class AdminService {
     });
     // Disabling must reach every instance's key cache at once.
     await this.events.publish({ kind: 'tenant', tenantId: id });
-    const [view] = (await this.listTenants()).filter((t) => t.id === id);
+    // Read back just this tenant (the list is capped, and this one may be past the cap).
+    const [view] = await this.listTenants({ id });
     if (!view) throw new DomainError('not_found', { message: 'No such tenant.' });
     return view;
   }

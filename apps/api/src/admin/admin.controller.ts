@@ -32,7 +32,7 @@ export class AdminController {
 
   @Get('tenants')
   async tenants(@Query(new ZodPipe(tenantsQuery)) query: z.infer<typeof tenantsQuery>): Promise<{ data: AdminTenantView[] }> {
-    return { data: await this.admin.listTenants(query.search) };
+    return { data: await this.admin.listTenants({ search: query.search }) };
   }
 
   @Patch('tenants/:id')
