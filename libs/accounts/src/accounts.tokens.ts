@@ -1,5 +1,6 @@
 import type { Prisma } from '@gw/db';
-import type { Secret } from '@gw/kernel';
+import type { VaultAccessProof } from '@gw/contracts';
+import { Secret } from '@gw/kernel';
 
 type Tx = Prisma.TransactionClient;
 
@@ -39,7 +40,7 @@ export interface VaultLifecycle {
     tenantId: string;
     keyId: string;
     newSecret: Secret<Uint8Array>;
-    proof: { recoveryKey: Secret<string> } | { gatewayKey: Secret<string> } | { principal: KeyPrincipal };
+    proof: VaultProof;
     actor: { type: 'user' | 'key'; id: string };
     ip: string | null;
     tx: Tx;
@@ -49,3 +50,13 @@ export interface VaultLifecycle {
 }
 
 export const VAULT_LIFECYCLE = Symbol('VAULT_LIFECYCLE');
+
+/** Proof that the caller may open the tenant's vault. */
+export type VaultProof = { recoveryKey: Secret<string> } | { gatewayKey: Secret<string> } | { principal: KeyPrincipal };
+
+/** The wire form (`vaultAccess`) as a proof, its secret wrapped. */
+export function proofFromAccess(access: VaultAccessProof): VaultProof {
+  return 'recoveryKey' in access
+    ? { recoveryKey: new Secret(access.recoveryKey) }
+    : { gatewayKey: new Secret(access.gatewayKey) };
+}

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { CreateKeyBody, UpdateKeyBody } from '@gw/contracts';
 import { Database, type GatewayKey } from '@gw/db';
 import { DomainError, Secret, usdToMicros, isUuid } from '@gw/kernel';
-import { type KeyPrincipal, VAULT_LIFECYCLE, type VaultLifecycle } from './accounts.tokens';
+import { type KeyPrincipal, proofFromAccess, VAULT_LIFECYCLE, type VaultLifecycle, type VaultProof } from './accounts.tokens';
 import { generateGatewayKey } from './gateway-key-format';
 import { KeyEvents } from './key-events';
 import { KeyVerifier } from './key-verifier';
@@ -110,12 +110,8 @@ export class GatewayKeysService {
   }
 }
 
-function vaultProof(
-  body: CreateKeyBody,
-  creator: KeyCreator,
-): { recoveryKey: Secret<string> } | { gatewayKey: Secret<string> } | { principal: KeyPrincipal } | null {
-  if (body.vaultAccess && 'recoveryKey' in body.vaultAccess) return { recoveryKey: new Secret(body.vaultAccess.recoveryKey) };
-  if (body.vaultAccess && 'gatewayKey' in body.vaultAccess) return { gatewayKey: new Secret(body.vaultAccess.gatewayKey) };
+function vaultProof(body: CreateKeyBody, creator: KeyCreator): VaultProof | null {
+  if (body.vaultAccess) return proofFromAccess(body.vaultAccess);
   // A key created through /v1/keys by a key with vault access inherits it.
   if (creator.kind === 'key' && creator.principal.vaultAccess) return { principal: creator.principal };
   return null;

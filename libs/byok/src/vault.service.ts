@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { KeyEvents, type KeyPrincipal, KeyVerifier, parseGatewayKey, type VaultLifecycle } from '@gw/accounts';
+import { KeyEvents, type KeyPrincipal, KeyVerifier, parseGatewayKey, type VaultLifecycle, type VaultProof } from '@gw/accounts';
 import { PROVIDER_SECRET_SCHEMAS, type ProviderId, type ProviderSecret } from '@gw/contracts';
 import { Database, type Prisma } from '@gw/db';
 import { DomainError, Secret } from '@gw/kernel';
@@ -23,8 +23,7 @@ import { type VaultActor, VaultAuditService } from './vault-audit.service';
 
 type Tx = Prisma.TransactionClient;
 
-/** Proof that the caller may open the tenant's vault. */
-export type VaultProof = { recoveryKey: Secret<string> } | { gatewayKey: Secret<string> } | { principal: KeyPrincipal };
+export type { VaultProof } from '@gw/accounts';
 
 /** The columns of a provider key the request path needs to open it. */
 export interface SealedProviderKey {

@@ -1,9 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { ProviderId } from '@gw/contracts';
 import { Database, type Prisma } from '@gw/db';
 import { DomainError } from '@gw/kernel';
 import { CATALOG_SEED } from './seed/catalog.seed';
 
-export type CatalogProvider = 'openrouter' | 'azure' | 'bedrock' | 'vertex';
+/** The backends a catalogue endpoint can name (the wire contract's provider ids). */
+export type CatalogProvider = ProviderId;
 
 export interface CatalogEntry {
   readonly id: string;

@@ -1,7 +1,7 @@
-import type { ChatParam, ChatRequestBody } from '@gw/contracts';
+import type { ChatParam, ChatRequestBody, ProviderId } from '@gw/contracts';
 import type { Secret } from '@gw/kernel';
 
-export type ProviderId = 'openrouter' | 'azure' | 'bedrock' | 'vertex';
+export type { ProviderId } from '@gw/contracts';
 
 /** JSON objects as the upstreams send them; adapters read only the fields they need. */
 export type JsonObject = Record<string, unknown>;

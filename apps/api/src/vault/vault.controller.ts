@@ -1,15 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, UseGuards } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { SessionPrincipal } from '@gw/accounts';
-import { VaultAuditService, type VaultProof, VaultService } from '@gw/byok';
+import { proofFromAccess, type SessionPrincipal } from '@gw/accounts';
+import { VaultAuditService, VaultService } from '@gw/byok';
 import {
   type RegenerateRecoveryKeyBody,
   regenerateRecoveryKeyBody,
   type RotateVaultBody,
   type RotateVaultResponse,
   rotateVaultBody,
-  type VaultAccessProof,
   type VaultAuditView,
 } from '@gw/contracts';
 import { Secret } from '@gw/kernel';
@@ -20,12 +19,6 @@ const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid({ message: 'must be a cursor from a previous page' }).optional(),
 });
-
-function toProof(access: VaultAccessProof): VaultProof {
-  return 'recoveryKey' in access
-    ? { recoveryKey: new Secret(access.recoveryKey) }
-    : { gatewayKey: new Secret(access.gatewayKey) };
-}
 
 @Controller('api/vault')
 @UseGuards(SessionGuard)
@@ -45,7 +38,7 @@ export class VaultController {
   ): Promise<{ recoveryKey: string }> {
     const recoveryKey = await this.vault.regenerateRecoveryKey(
       session.tenantId,
-      toProof(body.vaultAccess),
+      proofFromAccess(body.vaultAccess),
       { type: 'user', id: session.userId },
       request.ip,
     );
@@ -62,7 +55,7 @@ export class VaultController {
   ): Promise<RotateVaultResponse> {
     const result = await this.vault.rotate(
       session.tenantId,
-      toProof(body.vaultAccess),
+      proofFromAccess(body.vaultAccess),
       (body.keepKeys ?? []).map((key) => new Secret(key)),
       { type: 'user', id: session.userId },
       request.ip,
