@@ -215,8 +215,9 @@ export class ChatService implements OnModuleDestroy {
       throw error;
     }
     const body = this.prepareBody(request, attempt);
-    const adapter = this.adapters[credential.provider] as ProviderAdapter;
-    const upstreamRequest = adapter.buildRequest(body, {
+    const adapter = this.adapterFor(credential);
+    if (!adapter) return fail({ kind: 'not_found', status: null, message: `${credential.provider} is not available`, retryAfterSeconds: null });
+    const upstreamRequest = await adapter.buildRequest(body, {
       upstreamModel: attempt.upstreamModel,
       credential,
       requestId: meta.requestId,
@@ -531,6 +532,20 @@ export class ChatService implements OnModuleDestroy {
         throw new DomainError('no_provider_available', { message: `${opened.provider} is not available yet.` });
       default:
         return assertNever(opened, 'provider secret');
+    }
+  }
+
+  private adapterFor(credential: ProviderCredential): ProviderAdapter | undefined {
+    switch (credential.provider) {
+      case 'openrouter':
+        return this.adapters.openrouter as ProviderAdapter;
+      case 'azure':
+        return this.adapters.azure as ProviderAdapter;
+      case 'bedrock':
+      case 'vertex':
+        return undefined;
+      default:
+        return assertNever(credential, 'credential');
     }
   }
 

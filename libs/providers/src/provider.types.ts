@@ -9,7 +9,24 @@ export type JsonObject = Record<string, unknown>;
 /** Credentials per provider: a discriminated union, never one flat bag of fields. */
 export type ProviderCredential =
   | { provider: 'openrouter'; apiKey: Secret<string>; baseUrl: string }
-  | { provider: 'azure'; apiKey: Secret<string>; endpointUrl: string; modelId: string; trustedUrl: boolean };
+  | { provider: 'azure'; apiKey: Secret<string>; endpointUrl: string; modelId: string; trustedUrl: boolean }
+  | { provider: 'bedrock'; auth: BedrockAuth; region: string; endpointUrl: string | null }
+  | { provider: 'vertex'; serviceAccount: VertexServiceAccount; region: string; endpointUrl: string | null; trustedTokenUri: boolean };
+
+/** Bedrock accepts a Bedrock API key (Bearer) or AWS credentials (SigV4). */
+export type BedrockAuth =
+  | { kind: 'apiKey'; apiKey: Secret<string> }
+  | { kind: 'sigv4'; accessKeyId: string; secretAccessKey: Secret<string>; sessionToken: Secret<string> | null };
+
+/** The fields of a Google service-account JSON the gateway uses. */
+export interface VertexServiceAccount {
+  readonly projectId: string;
+  readonly clientEmail: string;
+  readonly privateKeyId: string | null;
+  readonly privateKey: Secret<string>;
+  /** Where the JWT-bearer grant is posted (tenant-supplied unless `trustedTokenUri`). */
+  readonly tokenUri: string;
+}
 
 export interface AttemptContext<C extends ProviderCredential = ProviderCredential> {
   readonly upstreamModel: string;
@@ -64,7 +81,8 @@ export interface StreamDecoder {
 export interface ProviderAdapter<C extends ProviderCredential = ProviderCredential> {
   readonly id: ProviderId;
   supportedParams(model: string): ReadonlySet<ChatParam>;
-  buildRequest(request: ChatRequestBody, ctx: AttemptContext<C>): UpstreamRequest;
+  /** Async for backends that sign (SigV4) or need an access token first (Vertex). */
+  buildRequest(request: ChatRequestBody, ctx: AttemptContext<C>): UpstreamRequest | Promise<UpstreamRequest>;
   parseResponse(body: unknown): { completion: JsonObject; usage: Usage | null };
   createStreamDecoder(): StreamDecoder;
   /** Usage carried by a stream chunk, if any. */
