@@ -1,4 +1,5 @@
 export * from './azure/azure.adapter';
+export * from './bedrock';
 export * from './openai-compatible';
 export * from './openrouter/openrouter.adapter';
 export * from './provider.types';
