@@ -5,3 +5,4 @@ export * from './openrouter/openrouter.adapter';
 export * from './provider.types';
 export * from './sse/sse-decoder';
 export * from './transport/upstream-transport';
+export * from './vertex';
