@@ -1,5 +1,6 @@
-// One jest run, two tiers: pure unit specs (*.spec.ts) and integration specs (*.int-spec.ts) that
-// talk to the real Postgres and Redis. Browser specs live in apps/dashboard/e2e.
+// One jest run, three tiers: pure unit specs (*.spec.ts), integration specs (*.int-spec.ts) that
+// talk to the real Postgres and Redis, and browser specs (apps/dashboard/e2e/*.e2e-spec.ts) that
+// drive the dashboard in Chromium against the real API.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -26,6 +27,14 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
+      globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      roots: ['<rootDir>/apps/dashboard/e2e'],
+      testMatch: ['**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/jest/global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest/global-teardown.ts',
     },

@@ -2,6 +2,8 @@
 // Compiles the server (apps/api, apps/worker and every lib) to dist/ with SWC: one pass, no
 // bundling, the same folder layout, @gw/* aliases rewritten to relative paths. Type checking is
 // `npm run typecheck`'s job (and lint's); this stays fast enough to run on every `npm start`.
+// Then builds the dashboard with Vite into apps/dashboard/dist, skipped when its sources are
+// older than the last build. `--dashboard` builds only the dashboard.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -30,7 +32,55 @@ const options = {
   jsc: { ...swcrc.jsc, baseUrl: root, paths: tsconfig.compilerOptions.paths },
 };
 
+const dashboardRoot = path.join(root, 'apps/dashboard');
+const dashboardOut = path.join(dashboardRoot, 'dist');
+const dashboardStamp = path.join(dashboardOut, '.sources');
+const dashboardSources = [
+  'apps/dashboard/src',
+  'apps/dashboard/index.html',
+  'apps/dashboard/vite.config.mjs',
+  'apps/dashboard/postcss.config.cjs',
+  'libs/contracts/src',
+  'package-lock.json',
+];
+
+function listFiles(target) {
+  if (!fs.existsSync(target)) return [];
+  if (!fs.statSync(target).isDirectory()) return [target];
+  return fs.readdirSync(target, { withFileTypes: true }).flatMap((entry) => listFiles(path.join(target, entry.name)));
+}
+
+/** Names and mtimes of every input: a change, addition or deletion alters it. */
+function dashboardFingerprint() {
+  return dashboardSources
+    .flatMap((source) => listFiles(path.join(root, source)))
+    .map((file) => `${path.relative(root, file)}:${fs.statSync(file).mtimeMs}`)
+    .sort()
+    .join('\n');
+}
+
+async function buildDashboard() {
+  const started = Date.now();
+  const fingerprint = dashboardFingerprint();
+  const current = fs.existsSync(dashboardStamp) ? fs.readFileSync(dashboardStamp, 'utf8') : null;
+  if (current === fingerprint && fs.existsSync(path.join(dashboardOut, 'index.html'))) {
+    console.log('Dashboard is up to date (apps/dashboard/dist)');
+    return;
+  }
+  // Vite is ESM-only.
+  const { build } = await import('vite');
+  await build({ configFile: path.join(dashboardRoot, 'vite.config.mjs'), logLevel: 'warn' });
+  fs.writeFileSync(dashboardStamp, fingerprint);
+  console.log(`Built the dashboard into apps/dashboard/dist in ${Date.now() - started} ms`);
+}
+
 async function main() {
+  if (process.argv.includes('--dashboard')) return buildDashboard();
+  await buildServer();
+  await buildDashboard();
+}
+
+async function buildServer() {
   const started = Date.now();
   const files = sources.flatMap((dir) => listTs(path.join(root, dir)));
   fs.rmSync(outDir, { recursive: true, force: true });

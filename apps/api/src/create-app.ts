@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { Config } from '@gw/config';
 import { AppModule } from './app.module';
+import { dashboardDir } from './dashboard/dashboard-files';
 import { ErrorFilter } from './http/error.filter';
 import { createLogger, PinoNestLogger } from './http/logger';
 
@@ -65,6 +67,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     abortOnError: false,
   });
   await app.register(fastifyCookie);
+  // The dashboard's build, sent with reply.sendFile by DashboardController: routing stays with Nest,
+  // so API 404s keep their JSON shape and page paths fall back to index.html.
+  await app.register(fastifyStatic, { root: dashboardDir(), serve: false });
   app.useGlobalFilters(new ErrorFilter(logger));
   return app;
 }
