@@ -1,6 +1,8 @@
 export { VertexAdapter, type VertexAdapterOptions } from './vertex.adapter';
 export {
   type TokenHttpClient,
+  type TokenHttpResponse,
+  transportTokenHttp,
   type VertexAccessTokens,
   VertexTokenProvider,
   type VertexTokenProviderOptions,

@@ -3,15 +3,34 @@ import { type Clock, Secret, systemClock } from '@gw/kernel';
 import { checkVertexTokenUri, type HostResolver, UnsafeUrlError } from '@gw/net';
 import { retryAfter } from '../openai-compatible';
 import type { FailureKind, UpstreamError, UpstreamRequest } from '../provider.types';
-import { classifyTransportError, TransportFailure, type UpstreamResponse } from '../transport/upstream-transport';
+import { classifyTransportError, TransportFailure, type UpstreamTransport } from '../transport/upstream-transport';
 import { isObject } from './chat-content.translate';
 import { InvalidPrivateKeyError, JWT_BEARER_GRANT_TYPE, serviceAccountAssertion } from './service-account.jwt';
 import type { VertexCredential } from './vertex.credential';
 
-/** The HTTP the token exchange needs: the gateway's UpstreamTransport fits, tests may count calls. */
+/** A token endpoint's answer: status, headers and the parsed JSON body (the raw text when not JSON). */
+export interface TokenHttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: unknown;
+}
+
+/** The one HTTP call the token exchange makes; tests may stub it and count calls. */
 export interface TokenHttpClient {
-  send(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse>;
-  readJson(response: UpstreamResponse): Promise<unknown>;
+  post(request: UpstreamRequest, signal: AbortSignal): Promise<TokenHttpResponse>;
+}
+
+/**
+ * The token exchange over the gateway's UpstreamTransport: Google's pool for trusted and Google
+ * endpoints, the SSRF-pinned dispatcher for other tenant URLs, bodies size-bounded.
+ */
+export function transportTokenHttp(transport: Pick<UpstreamTransport, 'send' | 'readJson'>): TokenHttpClient {
+  return {
+    async post(request, signal) {
+      const response = await transport.send(request, signal);
+      return { status: response.status, headers: response.headers, body: await transport.readJson(response) };
+    },
+  };
 }
 
 /** Where the Vertex adapter gets access tokens; VertexTokenProvider is the real source. */
@@ -20,6 +39,7 @@ export interface VertexAccessTokens {
 }
 
 export interface VertexTokenProviderOptions {
+  /** transportTokenHttp(the gateway's UpstreamTransport) in production. */
   readonly http: TokenHttpClient;
   /** ALLOW_PRIVATE_UPSTREAMS: a tenant's token_uri may be any http(s) URL, loopback included (tests). */
   readonly allowPrivate: boolean;
@@ -144,17 +164,16 @@ export class VertexTokenProvider implements VertexAccessTokens {
     const body = new URLSearchParams({ grant_type: JWT_BEARER_GRANT_TYPE, assertion }).toString();
 
     const signal = AbortSignal.timeout(this.timeoutMs);
-    let response: UpstreamResponse;
-    let json: unknown;
+    let response: TokenHttpResponse;
     try {
-      response = await this.options.http.send({ url: account.tokenUri, headers, body, untrustedUrl }, signal);
-      json = await this.options.http.readJson(response);
+      response = await this.options.http.post({ url: account.tokenUri, headers, body, untrustedUrl }, signal);
     } catch (error) {
       if (signal.aborted) throw failure('timeout', null, 'Google token endpoint timed out');
       const cause = classifyTransportError(error);
       throw new TransportFailure({ ...cause, message: `Google token endpoint: ${cause.message}` });
     }
-    if (response.status !== 200) throw new TransportFailure(tokenEndpointError(response, json));
+    const json = response.body;
+    if (response.status !== 200) throw new TransportFailure(tokenEndpointError(response));
 
     const accessToken = isObject(json) ? json['access_token'] : undefined;
     const expiresIn = isObject(json) ? json['expires_in'] : undefined;
@@ -205,7 +224,8 @@ function failure(kind: FailureKind, status: number | null, message: string): Tra
  * Google answers a refused grant with 400 `{"error":"invalid_grant","error_description":"…"}`
  * (bad signature, unknown or disabled account, clock skew): the credential is at fault.
  */
-function tokenEndpointError(response: UpstreamResponse, body: unknown): UpstreamError {
+function tokenEndpointError(response: TokenHttpResponse): UpstreamError {
+  const body = response.body;
   const code = isObject(body) && typeof body['error'] === 'string' ? body['error'].slice(0, 64) : null;
   const description =
     isObject(body) && typeof body['error_description'] === 'string' ? body['error_description'].slice(0, 200) : null;
