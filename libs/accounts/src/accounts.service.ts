@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CONFIG, type Config } from '@gw/config';
 import { Database, isUniqueViolation, type Prisma } from '@gw/db';
 import { DomainError, type Secret } from '@gw/kernel';
-import type { SessionPrincipal, VaultLifecycle } from './accounts.tokens';
+import type { SessionPrincipal, TenantBillingOverrides, VaultLifecycle } from './accounts.tokens';
 import { VAULT_LIFECYCLE } from './accounts.tokens';
 import { LoginThrottle } from './login-throttle';
 import { assertPasswordStrength, decoyPasswordHash, hashPassword, verifyPassword } from './password-hasher';
@@ -104,6 +104,19 @@ export class AccountsService {
   }
 
   /** Deletes expired sessions (a maintenance job); returns how many. */
+  /** The tenant's own billing overrides (null fields: the admin settings apply). */
+  async billingOverrides(tenantId: string): Promise<TenantBillingOverrides> {
+    const row = await this.db.prisma.tenant.findUnique({
+      where: { id: tenantId },
+      select: { byokFeePpm: true, byokFreeRequestsPerMonth: true, byokFreeMicrosPerMonth: true },
+    });
+    return {
+      feePpm: row?.byokFeePpm ?? null,
+      freeRequestsPerMonth: row?.byokFreeRequestsPerMonth ?? null,
+      freeMicrosPerMonth: row?.byokFreeMicrosPerMonth ?? null,
+    };
+  }
+
   async purgeExpiredSessions(): Promise<number> {
     const { count } = await this.db.prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } });
     return count;

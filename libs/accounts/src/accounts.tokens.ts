@@ -16,6 +16,12 @@ export interface SessionPrincipal {
 }
 
 /** What an authenticated /v1 caller is. */
+export interface TenantBillingOverrides {
+  readonly feePpm: number | null;
+  readonly freeRequestsPerMonth: number | null;
+  readonly freeMicrosPerMonth: bigint | null;
+}
+
 export interface KeyPrincipal {
   readonly keyId: string;
   readonly publicId: string;
@@ -24,6 +30,8 @@ export interface KeyPrincipal {
   readonly vaultAccess: boolean;
   readonly creditLimit: bigint | null;
   readonly rateLimitRpm: number | null;
+  /** The tenant's billing overrides (null: the admin settings apply); cached with the key. */
+  readonly tenantBilling: TenantBillingOverrides;
   /** The presented key's secret, for the vault; never stored or logged. */
   readonly secret: Secret<Uint8Array>;
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Database } from '@gw/db';
 import { DomainError } from '@gw/kernel';
-import type { KeyPrincipal } from './accounts.tokens';
+import type { KeyPrincipal, TenantBillingOverrides } from './accounts.tokens';
 import { parseGatewayKey } from './gateway-key-format';
 import { KeyEvents } from './key-events';
 import { KeyVerifier } from './key-verifier';
@@ -18,6 +18,7 @@ interface KeyRecord {
   readonly creditLimit: bigint | null;
   readonly rateLimitRpm: number | null;
   readonly tenantDisabled: boolean;
+  readonly tenantBilling: TenantBillingOverrides;
 }
 
 interface CacheEntry {
@@ -31,7 +32,8 @@ const MAX_ENTRIES = 50_000;
 
 const LOOKUP_SQL = `
   SELECT k.id, k.public_id, k.tenant_id, k.name, k.verifier, k.vault_access, k.disabled,
-         k.credit_limit, k.rate_limit_rpm, t.disabled AS tenant_disabled
+         k.credit_limit, k.rate_limit_rpm, t.disabled AS tenant_disabled, t.byok_fee_ppm,
+         t.byok_free_requests_per_month, t.byok_free_micros_per_month
     FROM gateway_keys k JOIN tenants t ON t.id = k.tenant_id
    WHERE k.public_id = $1`;
 
@@ -46,6 +48,9 @@ interface KeyRow {
   credit_limit: string | null;
   rate_limit_rpm: number | null;
   tenant_disabled: boolean;
+  byok_fee_ppm: number | null;
+  byok_free_requests_per_month: number | null;
+  byok_free_micros_per_month: string | null;
 }
 
 /**
@@ -111,6 +116,7 @@ export class KeyAuthService implements OnModuleInit, OnModuleDestroy {
       vaultAccess: record.vaultAccess,
       creditLimit: record.creditLimit,
       rateLimitRpm: record.rateLimitRpm,
+      tenantBilling: record.tenantBilling,
       secret: parsed.secret,
     };
   }
@@ -142,6 +148,11 @@ export class KeyAuthService implements OnModuleInit, OnModuleDestroy {
           creditLimit: row.credit_limit === null ? null : BigInt(row.credit_limit),
           rateLimitRpm: row.rate_limit_rpm,
           tenantDisabled: row.tenant_disabled,
+          tenantBilling: {
+            feePpm: row.byok_fee_ppm,
+            freeRequestsPerMonth: row.byok_free_requests_per_month,
+            freeMicrosPerMonth: row.byok_free_micros_per_month === null ? null : BigInt(row.byok_free_micros_per_month),
+          },
         }
       : null;
     if (epoch === this.epoch) {

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyEvents } from '@gw/accounts';
-import { type LedgerEntryView, LedgerService } from '@gw/billing';
-import { CatalogService } from '@gw/catalog';
-import { CONFIG, type Config } from '@gw/config';
+import { BillingPolicy, type LedgerEntryView, LedgerService } from '@gw/billing';
+import { BILLING_SETTINGS_KEY, CatalogService } from '@gw/catalog';
 import type {
   AdminTenantView,
   BillingSettingsView,
@@ -16,8 +15,6 @@ import type {
 import { Database, type Prisma } from '@gw/db';
 import { DomainError, microsToUsd, usdToMicros, isUuid } from '@gw/kernel';
 
-const SETTINGS_KEY = 'billing';
-
 export interface AdminActor {
   readonly userId: string;
   readonly ip: string | null;
@@ -28,10 +25,10 @@ export interface AdminActor {
 export class AdminService {
   constructor(
     @Inject(Database) private readonly db: Database,
-    @Inject(CONFIG) private readonly config: Config,
     @Inject(CatalogService) private readonly catalog: CatalogService,
     @Inject(KeyEvents) private readonly events: KeyEvents,
     @Inject(LedgerService) private readonly ledger: LedgerService,
+    @Inject(BillingPolicy) private readonly policy: BillingPolicy,
   ) {}
 
   async listTenants(filter: { search?: string; id?: string } = {}): Promise<AdminTenantView[]> {
@@ -57,12 +54,14 @@ export class AdminService {
         b.balanceMicros,
       ]),
     );
+    const usage = await this.monthToDateUsage(rows.map((r) => r.id));
     return rows.map((row) => ({
       id: row.id,
       name: row.name,
       disabled: row.disabled,
       createdAt: row.createdAt.toISOString(),
       balance: microsToUsd(balances.get(row.id) ?? 0n),
+      monthToDateUsage: microsToUsd(usage.get(row.id) ?? 0n),
       users: row.users,
       overrides: {
         byokFeeRate: row.byokFeePpm === null ? null : row.byokFeePpm / 1e6,
@@ -130,14 +129,8 @@ export class AdminService {
   }
 
   async settings(): Promise<BillingSettingsView> {
-    const row = await this.db.prisma.setting.findUnique({ where: { key: SETTINGS_KEY } });
-    const stored = (row?.value ?? {}) as Partial<BillingSettingsView>;
-    return {
-      byokFeeRate: stored.byokFeeRate ?? this.config.BYOK_FEE_RATE,
-      byokFreeRequestsPerMonth: stored.byokFreeRequestsPerMonth ?? this.config.BYOK_FREE_REQUESTS_PER_MONTH,
-      byokFreeUsdPerMonth:
-        stored.byokFreeUsdPerMonth !== undefined ? stored.byokFreeUsdPerMonth : (this.config.BYOK_FREE_USD_PER_MONTH ?? null),
-    };
+    await this.catalog.refresh();
+    return this.policy.settings();
   }
 
   /** Stored in the database; wins over the env defaults from then on. */
@@ -145,9 +138,15 @@ export class AdminService {
     const next = { ...(await this.settings()), ...patch };
     const value = next as unknown as Prisma.InputJsonObject;
     await this.db.prisma.$transaction(async (tx) => {
-      await tx.setting.upsert({ where: { key: SETTINGS_KEY }, create: { key: SETTINGS_KEY, value }, update: { value } });
+      await tx.setting.upsert({
+        where: { key: BILLING_SETTINGS_KEY },
+        create: { key: BILLING_SETTINGS_KEY, value },
+        update: { value },
+      });
       await this.audit(tx, actor, 'settings.updated', null, { ...patch });
     });
+    // This instance applies it at once; the others within their catalogue refresh (10 s).
+    await this.catalog.refresh();
     return next;
   }
 
@@ -206,6 +205,20 @@ export class AdminService {
   > {
     const rows = await this.db.prisma.adminAuditEntry.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
     return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+  }
+
+  /** Charges (credits and fees) of the current UTC month per tenant, micro-USD. */
+  private async monthToDateUsage(tenantIds: readonly string[]): Promise<Map<string, bigint>> {
+    if (tenantIds.length === 0) return new Map();
+    const now = new Date();
+    const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const { rows } = await this.db.pool.query<{ tenant_id: string; usage: string }>(
+      `SELECT tenant_id, -sum(amount_micros) AS usage FROM ledger_entries
+        WHERE tenant_id = ANY($1::uuid[]) AND kind IN ('charge', 'byok_fee') AND created_at >= $2
+        GROUP BY tenant_id`,
+      [tenantIds, start],
+    );
+    return new Map(rows.map((row) => [row.tenant_id, BigInt(row.usage)]));
   }
 
   private async assertTenant(id: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Database, newestFirstPage, isUniqueViolation, type Prisma } from '@gw/db';
 import { DomainError, pageOf } from '@gw/kernel';
+import { CreditStore } from './credit-store';
 
 export type LedgerKind = 'grant' | 'charge' | 'byok_fee' | 'refund' | 'adjustment' | 'expiry';
 
@@ -28,6 +29,7 @@ export interface LedgerEntryView {
 
 interface BalanceRow {
   balance_micros: string;
+  version: string;
 }
 
 /**
@@ -37,7 +39,10 @@ interface BalanceRow {
  */
 @Injectable()
 export class LedgerService {
-  constructor(@Inject(Database) private readonly db: Database) {}
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(CreditStore) private readonly credits: CreditStore,
+  ) {}
 
   /** Posts once per idempotency key; returns the entry (the existing one on a repeat), or null for 0. */
   async post(posting: LedgerPosting): Promise<{ entry: LedgerEntryView; created: boolean } | null> {
@@ -45,7 +50,9 @@ export class LedgerService {
     const existing = await this.find(posting.idempotencyKey);
     if (existing) return { entry: this.checkSame(existing, posting), created: false };
     try {
-      const entry = await this.db.prisma.$transaction(async (tx) => this.postIn(tx, posting));
+      const { entry, version } = await this.db.prisma.$transaction(async (tx) => this.postIn(tx, posting));
+      // After commit: the request path's mirror of the balance takes the new version.
+      await this.credits.applyBalance(posting.tenantId, entry.balanceAfterMicros, version);
       return { entry, created: true };
     } catch (error) {
       // A concurrent posting with the same key won the race: the money moved once.
@@ -82,15 +89,18 @@ export class LedgerService {
     return { data: page.map(toView), nextCursor };
   }
 
-  private async postIn(tx: Prisma.TransactionClient, posting: LedgerPosting): Promise<LedgerEntryView> {
+  private async postIn(
+    tx: Prisma.TransactionClient,
+    posting: LedgerPosting,
+  ): Promise<{ entry: LedgerEntryView; version: bigint }> {
     await tx.$executeRaw`INSERT INTO tenant_balances (tenant_id, balance_micros, updated_at)
       VALUES (${posting.tenantId}::uuid, 0, now()) ON CONFLICT (tenant_id) DO NOTHING`;
     // The row lock taken by this UPDATE serialises concurrent postings; the WHERE keeps the
     // balance from ever going below zero.
     const rows = await tx.$queryRaw<BalanceRow[]>`
-      UPDATE tenant_balances SET balance_micros = balance_micros + ${posting.amountMicros}, updated_at = now()
+      UPDATE tenant_balances SET balance_micros = balance_micros + ${posting.amountMicros}, version = version + 1, updated_at = now()
        WHERE tenant_id = ${posting.tenantId}::uuid AND balance_micros + ${posting.amountMicros} >= 0
-      RETURNING balance_micros::text AS balance_micros`;
+      RETURNING balance_micros::text AS balance_micros, version::text AS version`;
     const row = rows[0];
     if (!row) throw new DomainError('insufficient_credits');
     const balanceAfter = BigInt(row.balance_micros);
@@ -106,7 +116,7 @@ export class LedgerService {
         idempotencyKey: posting.idempotencyKey,
       },
     });
-    return toView(entry);
+    return { entry: toView(entry), version: BigInt(row.version) };
   }
 
   private async find(idempotencyKey: string) {

@@ -18,13 +18,21 @@ export interface CatalogEntry {
   readonly supportsJson: boolean;
 }
 
+/** Billing settings stored by admins; unset fields fall back to the environment's defaults. */
+export interface StoredBillingSettings {
+  readonly byokFeeRate?: number;
+  readonly byokFreeRequestsPerMonth?: number;
+  readonly byokFreeUsdPerMonth?: number | null;
+}
+
 export interface AliasRule {
   readonly pattern: string;
   readonly replacement: string;
 }
 
-const REFRESH_MS = 30_000;
+const REFRESH_MS = 10_000;
 const ALIASES_KEY = 'aliases';
+export const BILLING_SETTINGS_KEY = 'billing';
 
 /** USD-per-million decimal string -> integer micro-USD per million tokens, exactly. */
 export function usdPerMTokToMicros(value: string): bigint {
@@ -43,6 +51,7 @@ export class CatalogService implements OnModuleInit {
   private models = new Map<string, CatalogEntry>();
   private endpointPrices = new Map<string, CatalogEntry['price']>();
   private aliasRules: readonly AliasRule[] = [];
+  private billing: StoredBillingSettings = {};
   private loadedAt = 0;
   private refreshing: Promise<void> | null = null;
 
@@ -92,6 +101,12 @@ export class CatalogService implements OnModuleInit {
     return this.aliasRules;
   }
 
+  /** What admins stored (`PUT /api/admin/settings`), refreshed like the catalogue. */
+  billingSettings(): StoredBillingSettings {
+    this.maybeRefresh();
+    return this.billing;
+  }
+
   async setAliases(rules: readonly AliasRule[]): Promise<void> {
     const value = rules.map((rule) => ({ pattern: rule.pattern, replacement: rule.replacement })) as Prisma.InputJsonArray;
     await this.db.prisma.setting.upsert({ where: { key: ALIASES_KEY }, create: { key: ALIASES_KEY, value }, update: { value } });
@@ -99,9 +114,10 @@ export class CatalogService implements OnModuleInit {
   }
 
   async refresh(): Promise<void> {
-    const [rows, aliases] = await Promise.all([
+    const [rows, aliases, billing] = await Promise.all([
       this.db.prisma.catalogModel.findMany({ where: { enabled: true } }),
       this.db.prisma.setting.findUnique({ where: { key: ALIASES_KEY } }),
+      this.db.prisma.setting.findUnique({ where: { key: BILLING_SETTINGS_KEY } }),
     ]);
     const models = new Map<string, CatalogEntry>();
     for (const row of rows) {
@@ -129,6 +145,7 @@ export class CatalogService implements OnModuleInit {
     this.models = models;
     this.endpointPrices = endpointPrices;
     this.aliasRules = parseAliases(aliases?.value);
+    this.billing = parseBillingSettings(billing?.value);
     this.loadedAt = Date.now();
   }
 
@@ -157,6 +174,18 @@ function parseEndpoints(value: Prisma.JsonValue): CatalogEntry['endpoints'] {
     }
   }
   return out;
+}
+
+function parseBillingSettings(value: Prisma.JsonValue | undefined): StoredBillingSettings {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const rate = value['byokFeeRate'];
+  const requests = value['byokFreeRequestsPerMonth'];
+  const usd = value['byokFreeUsdPerMonth'];
+  return {
+    ...(typeof rate === 'number' ? { byokFeeRate: rate } : {}),
+    ...(typeof requests === 'number' ? { byokFreeRequestsPerMonth: requests } : {}),
+    ...(typeof usd === 'number' || usd === null ? { byokFreeUsdPerMonth: usd } : {}),
+  };
 }
 
 function parseAliases(value: Prisma.JsonValue | undefined): AliasRule[] {

@@ -61,6 +61,12 @@ export const envSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(16 * 1024 * 1024),
   /** Requests per minute per tenant on /v1/chat/completions, across all its keys (unset: no tenant limit). */
   TENANT_RATE_LIMIT_RPM: positiveInt.optional(),
+  /** An unsettled credit reservation (its instance died) is released after this long. */
+  RESERVATION_TTL_SECONDS: positiveInt.default(600),
+  /** Completion tokens reserved when a request sets no max_tokens. */
+  RESERVE_MAX_OUTPUT_TOKENS: positiveInt.default(4096),
+  /** Reserved for a credits request on a model with no catalogue price (billed at OpenRouter's reported cost). */
+  UNPRICED_RESERVE_USD: z.coerce.number().min(0).default(1),
   /** Outbound User-Agent sent to every upstream (identity override). */
   UPSTREAM_USER_AGENT: z.string().min(1).max(200).default('llm-gateway/0.1.0'),
   /** Body limit of the dashboard/management API (/api); /v1 uses MAX_BODY_BYTES. */

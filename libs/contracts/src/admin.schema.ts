@@ -48,6 +48,21 @@ export const grantCreditsBody = z.strictObject({
 });
 export type GrantCreditsBody = z.infer<typeof grantCreditsBody>;
 
+/** `GET /api/billing/balance`: USD amounts. */
+export interface BalanceView {
+  balance: number;
+  /** Held for requests in flight and charges not yet posted to the ledger. */
+  reserved: number;
+  /** The current UTC month's BYOK allowance and what of it is used. */
+  byokAllowance: {
+    month: string;
+    requestsUsed: number;
+    freeRequests: number;
+    usdUsed: number;
+    freeUsd: number | null;
+  };
+}
+
 export interface LedgerEntryJson {
   id: string;
   kind: string;
@@ -65,6 +80,8 @@ export interface BillingSettingsView {
 }
 
 export interface AdminTenantView {
+  /** Credits and BYOK fees charged this UTC month, USD. */
+  monthToDateUsage: number;
   id: string;
   name: string;
   disabled: boolean;

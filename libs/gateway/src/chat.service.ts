@@ -1,13 +1,22 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { KeyPrincipal } from '@gw/accounts';
-import { priceOf } from '@gw/billing';
+import {
+  BillingPolicy,
+  CreditStore,
+  estimatePromptTokens,
+  type Holder,
+  maxCompletionTokens,
+  monthKey,
+  priceOf,
+  type TenantPolicy,
+} from '@gw/billing';
 import { ProviderKeysService, VaultService } from '@gw/byok';
 import { CatalogService } from '@gw/catalog';
 import { CONFIG, type Config } from '@gw/config';
 import { azureSecret, type AzureDeployment, type ChatRequestBody, CHAT_PARAMS } from '@gw/contracts';
 import type { ProviderKey } from '@gw/db';
 import { assertNever, DomainError, Secret } from '@gw/kernel';
-import { RateLimiter } from '@gw/queue';
+import { RateLimiter, RedisKeys } from '@gw/queue';
 import {
   AzureAdapter,
   canFallBack,
@@ -23,7 +32,7 @@ import {
   type Usage,
 } from '@gw/providers';
 import { type Attempt, type CatalogView, type PlanError, planAttempts, type ProviderId } from '@gw/routing';
-import { GenerationRecorder, newGenerationId } from './generation-recorder';
+import { generationStreamKey, newGenerationId } from './generation-recorder';
 import type { AttemptRecord, GenerationRecord, GenerationStatus } from './generation.types';
 import { middleOut } from './middle-out';
 import type { ResponseSink } from './response-sink';
@@ -41,7 +50,29 @@ const DEFAULT_OUTPUT_RESERVE = 1024;
 interface AttemptOutcome {
   readonly done: boolean;
   readonly failure?: UpstreamError;
+  /** The attempt could not be covered by the balance or the key's limit; no upstream call was made. */
+  readonly uncovered?: DomainError;
+  /** A stream that failed after its first data chunk: it ends with the error chunk. */
+  readonly midStreamError?: DomainError;
 }
+
+/** Everything one request's attempts share. */
+interface RunContext {
+  readonly principal: KeyPrincipal;
+  readonly body: ChatRequestBody;
+  readonly meta: ChatMeta;
+  readonly sink: ResponseSink;
+  readonly signal: AbortSignal;
+  readonly tenantKeys: readonly ProviderKey[];
+  readonly policy: TenantPolicy;
+  readonly holder: Holder;
+  readonly promptEstimate: number;
+  readonly requestedModel: string;
+}
+
+/** Pricing inputs that make priceOf return the undiscounted fee: the waiver is decided in Redis at settlement. */
+const NO_ALLOWANCE = { freeRequests: 0, freeMicros: null } as const;
+const NO_MONTH = { requests: 0, listMicros: 0n } as const;
 
 interface RunState {
   readonly id: string;
@@ -54,6 +85,9 @@ interface RunState {
   served: Attempt | null;
   status: GenerationStatus;
   httpStatus: number;
+  /** What the tenant was charged (set at settlement). */
+  chargeMicros: bigint;
+  settled: boolean;
 }
 
 /**
@@ -67,15 +101,21 @@ export class ChatService implements OnModuleDestroy {
   private readonly adapters: { openrouter: OpenRouterAdapter; azure: AzureAdapter };
   private readonly platformAzure: readonly AzureDeployment[];
   private readonly userAgent: string;
+  private readonly stream: string;
+  private readonly unpricedReserveMicros: bigint;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
     @Inject(CatalogService) private readonly catalog: CatalogService,
     @Inject(ProviderKeysService) private readonly providerKeys: ProviderKeysService,
     @Inject(VaultService) private readonly vault: VaultService,
-    @Inject(GenerationRecorder) private readonly recorder: GenerationRecorder,
     @Inject(RateLimiter) private readonly limiter: RateLimiter,
+    @Inject(CreditStore) private readonly credits: CreditStore,
+    @Inject(BillingPolicy) private readonly billing: BillingPolicy,
+    @Inject(RedisKeys) keys: RedisKeys,
   ) {
+    this.stream = generationStreamKey(keys);
+    this.unpricedReserveMicros = BigInt(Math.round(config.UNPRICED_RESERVE_USD * 1e6));
     this.transport = new UpstreamTransport({
       firstByteTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
       idleTimeoutMs: config.UPSTREAM_IDLE_TIMEOUT_MS,
@@ -134,15 +174,40 @@ export class ChatService implements OnModuleDestroy {
       served: null,
       status: 'ok',
       httpStatus: 200,
+      chargeMicros: 0n,
+      settled: false,
     };
-    const requestedModel = body.model ?? body.models?.[0] ?? '';
+    const run: RunContext = {
+      principal,
+      body,
+      meta,
+      sink,
+      signal,
+      tenantKeys,
+      policy: this.billing.forTenant(principal.tenantBilling),
+      holder: {
+        tenantId: principal.tenantId,
+        keyId: principal.keyId,
+        generationId: state.id,
+        month: monthKey(new Date(state.startedAt)),
+      },
+      promptEstimate: estimatePromptTokens(body),
+      requestedModel: body.model ?? body.models?.[0] ?? '',
+    };
     const keepalive = body.stream ? setInterval(() => this.keepAlive(sink, state), KEEPALIVE_MS) : undefined;
     let lastFailure: UpstreamError | undefined;
+    let uncovered: DomainError | undefined;
     try {
       for (const attempt of plan.attempts) {
         if (signal.aborted) break;
-        const outcome = await this.tryAttempt(attempt, principal, body, meta, sink, signal, state, tenantKeys);
+        const outcome = await this.tryAttempt(attempt, run, state);
         if (outcome.done) return;
+        if (outcome.uncovered) {
+          // Nothing was called yet: the request cannot be covered at all (SPEC: 402 before any call).
+          if (state.trail.length === 0 && !uncovered && attempt === plan.attempts[0]) throw outcome.uncovered;
+          uncovered ??= outcome.uncovered;
+          continue;
+        }
         lastFailure = outcome.failure;
         if (outcome.failure && !canFallBack(outcome.failure)) break;
       }
@@ -151,18 +216,26 @@ export class ChatService implements OnModuleDestroy {
         state.httpStatus = 499;
         return;
       }
-      const error = finalError(lastFailure, state.trail);
+      // A fallback the balance could not cover: the client learns what to fix, credits.
+      const error = uncovered && (!lastFailure || canFallBack(lastFailure)) ? uncovered : finalError(lastFailure, state.trail);
       state.status = 'error';
       state.httpStatus = error.status;
       if (sink.started) {
-        this.writeErrorChunk(sink, state, attemptModel(state, requestedModel), error);
+        await this.settle(run, state);
+        this.writeErrorChunk(sink, state, attemptModel(state, run.requestedModel), error);
         sink.end();
         return;
       }
       throw error;
+    } catch (error) {
+      if (error instanceof DomainError) {
+        state.status = 'error';
+        state.httpStatus = error.status;
+      }
+      throw error;
     } finally {
       clearInterval(keepalive);
-      await this.record(state, principal, requestedModel, meta, body.stream === true);
+      await this.settle(run, state);
     }
   }
 
@@ -191,21 +264,31 @@ export class ChatService implements OnModuleDestroy {
     }
   }
 
-  private async tryAttempt(
-    attempt: Attempt,
-    principal: KeyPrincipal,
-    request: ChatRequestBody,
-    meta: ChatMeta,
-    sink: ResponseSink,
-    signal: AbortSignal,
-    state: RunState,
-    tenantKeys: readonly ProviderKey[],
-  ): Promise<AttemptOutcome> {
+  private async tryAttempt(attempt: Attempt, run: RunContext, state: RunState): Promise<AttemptOutcome> {
+    const { principal, body: request, meta, sink, signal, tenantKeys } = run;
     const byok = attempt.credential.kind === 'byok';
     const fail = (failure: UpstreamError): AttemptOutcome => {
       state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: failure.kind, status: failure.status });
       return { done: false, failure };
     };
+    const reserved = await this.credits.reserve({
+      holder: run.holder,
+      needMicros: this.worstCaseMicros(attempt, run),
+      byok,
+      allowance: run.policy.allowance,
+      keyLimitMicros: principal.creditLimit,
+    });
+    if (!reserved.ok) {
+      return {
+        done: false,
+        uncovered: new DomainError(reserved.reason, {
+          message:
+            reserved.reason === 'insufficient_credits'
+              ? 'The balance cannot cover this request at its maximum cost. Add credits or lower max_tokens.'
+              : 'This key has reached its credit limit. Raise the limit or use another key.',
+        }),
+      };
+    }
     let credential: ProviderCredential;
     try {
       credential = await this.credentialFor(attempt, principal, tenantKeys);
@@ -216,7 +299,13 @@ export class ChatService implements OnModuleDestroy {
     }
     const body = this.prepareBody(request, attempt);
     const adapter = this.adapterFor(credential);
-    if (!adapter) return fail({ kind: 'not_found', status: null, message: `${credential.provider} is not available`, retryAfterSeconds: null });
+    if (!adapter)
+      return fail({
+        kind: 'not_found',
+        status: null,
+        message: `${credential.provider} is not available`,
+        retryAfterSeconds: null,
+      });
     const upstreamRequest = await adapter.buildRequest(body, {
       upstreamModel: attempt.upstreamModel,
       credential,
@@ -260,10 +349,12 @@ export class ChatService implements OnModuleDestroy {
         state.served = attempt;
         state.ttfbMs = Date.now() - state.startedAt;
         state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: 'ok', status: response.status });
+        // Settled (and the record queued) before the answer leaves: a success is never unbilled.
+        await this.settle(run, state);
         sink.json(200, this.finalCompletion(completion, attempt, state));
         return { done: true };
       }
-      return await this.relayStream(
+      const outcome = await this.relayStream(
         adapter,
         response,
         attempt,
@@ -274,6 +365,12 @@ export class ChatService implements OnModuleDestroy {
         state,
         fail,
       );
+      if (outcome.done && state.status !== 'aborted') {
+        await this.settle(run, state);
+        if (outcome.midStreamError) this.writeErrorChunk(sink, state, attempt.model, outcome.midStreamError);
+        this.finishStream(sink, state, attempt);
+      }
+      return outcome;
     } finally {
       clearTimeout(firstDataTimer);
       signal.removeEventListener('abort', onClientAbort);
@@ -302,9 +399,7 @@ export class ChatService implements OnModuleDestroy {
       state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: failure.kind, status: failure.status });
       state.status = 'error';
       state.served = attempt;
-      this.writeErrorChunk(sink, state, attempt.model, new DomainError('upstream_failed', { message: failure.message }));
-      this.finishStream(sink, state, attempt);
-      return { done: true };
+      return { done: true, midStreamError: new DomainError('upstream_failed', { message: failure.message }) };
     };
     const handle = (event: StreamEvent): AttemptOutcome | null => {
       switch (event.type) {
@@ -396,7 +491,6 @@ export class ChatService implements OnModuleDestroy {
     }
     state.served = attempt;
     state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: 'ok', status: response.status });
-    this.finishStream(sink, state, attempt);
     return { done: true };
   }
 
@@ -451,8 +545,7 @@ export class ChatService implements OnModuleDestroy {
       prompt_tokens: usage.promptTokens,
       completion_tokens: usage.completionTokens,
       total_tokens: usage.promptTokens + usage.completionTokens,
-      // Credits are charged by the billing module; until then the charge is zero.
-      cost: 0,
+      cost: Number(state.chargeMicros) / 1e6,
       is_byok: attempt.credential.kind === 'byok',
       cost_details: { upstream_inference_cost: Number(listMicros) / 1e6 },
     };
@@ -463,16 +556,66 @@ export class ChatService implements OnModuleDestroy {
     return state.usage ?? { promptTokens: 0, completionTokens: Math.ceil(state.deliveredChars / 4), upstreamCostUsd: null };
   }
 
-  private async record(
-    state: RunState,
-    principal: KeyPrincipal,
-    requestedModel: string,
-    meta: ChatMeta,
-    streamed: boolean,
-  ): Promise<void> {
+  /** What an attempt could cost at worst: a platform attempt's price, a BYOK attempt's fee. */
+  private worstCaseMicros(attempt: Attempt, run: RunContext): bigint {
+    const byok = attempt.credential.kind === 'byok';
+    if (!attempt.price) return byok ? 0n : this.unpricedReserveMicros;
+    const context = this.catalog.get(attempt.model)?.contextLength ?? null;
+    const usage = {
+      promptTokens: run.promptEstimate,
+      completionTokens: maxCompletionTokens(run.body, this.config.RESERVE_MAX_OUTPUT_TOKENS, context, run.promptEstimate),
+      upstreamCostUsd: null,
+    };
+    return priceOf({
+      usage,
+      price: attempt.price,
+      servedBy: attempt.credential.kind,
+      feePpm: run.policy.feePpm,
+      allowance: NO_ALLOWANCE,
+      month: NO_MONTH,
+    }).chargeMicros;
+  }
+
+  /**
+   * Once per request: prices what was served, releases the reservation, applies the BYOK waiver
+   * and queues the generation record, in one Redis step (CreditStore.settle). The writer posts
+   * the charge to the ledger with the record, idempotently by generation id.
+   */
+  private async settle(run: RunContext, state: RunState): Promise<void> {
+    if (state.settled) return;
+    state.settled = true;
     const usage = this.effectiveUsage(state);
     const served = state.served;
-    const record: GenerationRecord = {
+    const byok = served?.credential.kind === 'byok';
+    const price = served
+      ? priceOf({
+          usage,
+          price: served.price,
+          reportedMicros: usage.upstreamCostUsd === null ? null : BigInt(Math.ceil(usage.upstreamCostUsd * 1e6)),
+          servedBy: served.credential.kind,
+          feePpm: run.policy.feePpm,
+          allowance: NO_ALLOWANCE,
+          month: NO_MONTH,
+        })
+      : null;
+    const record = this.buildRecord(state, run, usage, price?.listMicros ?? 0n);
+    const settlement = await this.credits.settle({
+      holder: run.holder,
+      chargeMicros: price?.chargeMicros ?? 0n,
+      byok,
+      countsTowardAllowance: byok && state.status === 'ok',
+      listMicros: price?.listMicros ?? 0n,
+      allowance: run.policy.allowance,
+      stream: this.stream,
+      record: JSON.stringify(record),
+    });
+    state.chargeMicros = settlement.chargeMicros;
+  }
+
+  private buildRecord(state: RunState, run: RunContext, usage: Usage, listMicros: bigint): GenerationRecord {
+    const { principal, meta, requestedModel } = run;
+    const served = state.served;
+    return {
       id: state.id,
       tenantId: principal.tenantId,
       keyId: principal.keyId,
@@ -484,18 +627,18 @@ export class ChatService implements OnModuleDestroy {
       attempts: state.trail,
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
+      // Set by the writer from the settled charge (the waiver is decided at settlement).
       costMicros: '0',
-      upstreamCostMicros: served ? String(listPriceMicros(served, usage)) : '0',
+      upstreamCostMicros: listMicros.toString(),
       latencyMs: Date.now() - state.startedAt,
       ttfbMs: state.ttfbMs,
       status: state.status,
       httpStatus: state.httpStatus,
-      streamed,
+      streamed: run.body.stream === true,
       appReferer: meta.appReferer,
       appTitle: meta.appTitle,
       createdAt: new Date(state.startedAt).toISOString(),
     };
-    await this.recorder.record(record);
   }
 
   private prepareBody(request: ChatRequestBody, attempt: Attempt): ChatRequestBody {
@@ -538,9 +681,9 @@ export class ChatService implements OnModuleDestroy {
   private adapterFor(credential: ProviderCredential): ProviderAdapter | undefined {
     switch (credential.provider) {
       case 'openrouter':
-        return this.adapters.openrouter as ProviderAdapter;
+        return this.adapters.openrouter;
       case 'azure':
-        return this.adapters.azure as ProviderAdapter;
+        return this.adapters.azure;
       case 'bedrock':
       case 'vertex':
         return undefined;

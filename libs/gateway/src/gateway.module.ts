@@ -1,17 +1,16 @@
 import { Module } from '@nestjs/common';
+import { BillingModule } from '@gw/billing';
 import { ByokModule } from '@gw/byok';
 import { CatalogModule } from '@gw/catalog';
 import { RateLimiter, REDIS, RedisKeys } from '@gw/queue';
 import type { Redis } from 'ioredis';
 import { ChatService } from './chat.service';
-import { GenerationRecorder } from './generation-recorder';
 import { GenerationsService } from './generations.service';
 
 @Module({
-  imports: [ByokModule, CatalogModule],
+  imports: [ByokModule, CatalogModule, BillingModule],
   providers: [
     ChatService,
-    GenerationRecorder,
     GenerationsService,
     {
       provide: RateLimiter,

@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { CONFIG, type Config } from '@gw/config';
+import { CreditStore, type GenerationCharge, type PostedCharges, postGenerationCharges } from '@gw/billing';
 import { Database } from '@gw/db';
+import type { PoolClient } from 'pg';
 import { createRedis, RedisKeys } from '@gw/queue';
 import { generationStreamKey } from './generation-recorder';
 import type { GenerationRecord } from './generation.types';
@@ -33,6 +35,7 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
     @Inject(Database) private readonly db: Database,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(RedisKeys) keys: RedisKeys,
+    @Inject(CreditStore) private readonly credits: CreditStore,
   ) {
     this.stream = generationStreamKey(keys);
   }
@@ -139,9 +142,14 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
     const records: GenerationRecord[] = [];
     for (const [, fields] of entries) {
       const json = fields[fields.indexOf('g') + 1];
-      if (json) records.push(JSON.parse(json) as GenerationRecord);
+      if (!json) continue;
+      const record = JSON.parse(json) as GenerationRecord;
+      // The charge as settled in Redis (after the BYOK waiver), carried beside the record.
+      const charge = fields.indexOf('c') >= 0 ? fields[fields.indexOf('c') + 1] : undefined;
+      if (charge !== undefined) record.costMicros = charge;
+      records.push(record);
     }
-    if (records.length > 0) await this.insert(records);
+    if (records.length > 0) await this.settle(records);
     const ids = entries.map(([id]) => id);
     await this.redis
       .multi()
@@ -150,7 +158,54 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
       .exec();
   }
 
-  private async insert(records: GenerationRecord[]): Promise<void> {
+  /**
+   * One transaction per batch: the generation rows and the ledger charges of the newly inserted
+   * ones commit together (a replayed batch inserts nothing and so charges nothing). Then the Redis
+   * mirror drops the posted charges from what it holds; that step is idempotent per generation.
+   */
+  private async settle(records: GenerationRecord[]): Promise<void> {
+    const client = await this.db.pool.connect();
+    let posted: PostedCharges;
+    try {
+      await client.query('BEGIN');
+      const inserted = await this.insert(client, records);
+      const charges: GenerationCharge[] = records
+        .filter((record) => inserted.has(record.id))
+        .map((record) => ({
+          generationId: record.id,
+          tenantId: record.tenantId,
+          keyId: record.keyId,
+          kind: record.isByok ? 'byok_fee' : 'charge',
+          amountMicros: BigInt(record.costMicros),
+        }));
+      posted = await postGenerationCharges(
+        client,
+        charges,
+        records.map((record) => record.tenantId),
+      );
+      for (const [generationId, amount] of posted.clamped) {
+        await client.query('UPDATE generations SET cost_micros = $2 WHERE id = $1', [generationId, amount.toString()]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    const byTenant = new Map<string, string[]>();
+    for (const record of records) byTenant.set(record.tenantId, [...(byTenant.get(record.tenantId) ?? []), record.id]);
+    for (const [tenantId, generationIds] of byTenant) {
+      const state = posted.balances.get(tenantId);
+      await this.credits.posted(tenantId, state?.balanceMicros ?? 0n, state?.version ?? 0n, generationIds);
+    }
+    for (const record of records) {
+      const cut = posted.clamped.get(record.id);
+      if (cut !== undefined) await this.credits.correctKeySpend(record.keyId, cut - BigInt(record.costMicros));
+    }
+  }
+
+  private async insert(client: PoolClient, records: GenerationRecord[]): Promise<Set<string>> {
     const columns = [
       'id',
       'tenant_id',
@@ -202,9 +257,10 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
       const base = index * columns.length;
       return `(${columns.map((_, i) => `$${String(base + i + 1)}`).join(', ')})`;
     });
-    await this.db.pool.query(
-      `INSERT INTO generations (${columns.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`,
+    const result = await client.query<{ id: string }>(
+      `INSERT INTO generations (${columns.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`,
       values,
     );
+    return new Set(result.rows.map((row) => row.id));
   }
 }

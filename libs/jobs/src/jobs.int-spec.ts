@@ -45,7 +45,7 @@ describe('the BullMQ worker', () => {
     const producer = new JobRunner(
       TEST_REDIS_URL,
       `${prefix}bull`,
-      { 'sessions.purge-expired': () => Promise.resolve() },
+      { 'sessions.purge-expired': () => Promise.resolve(), 'billing.expire-reservations': () => Promise.resolve() },
       pino({ level: 'silent' }),
     );
     try {

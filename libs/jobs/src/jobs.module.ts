@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AccountsModule, AccountsService } from '@gw/accounts';
+import { BillingModule, CreditStore } from '@gw/billing';
 import { CONFIG, type Config, ConfigModule } from '@gw/config';
 import { DbModule } from '@gw/db';
 import { GenerationWriter } from '@gw/gateway';
@@ -23,6 +24,7 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(CONFIG) config: Config,
     @Inject(RedisKeys) keys: RedisKeys,
     @Inject(AccountsService) accounts: AccountsService,
+    @Inject(CreditStore) private readonly credits: CreditStore,
     @Inject(JOBS_LOGGER) private readonly logger: Logger,
   ) {
     this.runner = new JobRunner(
@@ -33,12 +35,19 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
           const purged = await accounts.purgeExpiredSessions();
           if (purged > 0) logger.info({ purged }, 'purged expired sessions');
         },
+        'billing.expire-reservations': async () => {
+          const released = await credits.expire();
+          if (released > 0) logger.warn({ released }, 'released credit reservations their instance never settled');
+        },
       },
       logger,
+      { 'billing.expire-reservations': Math.min(30_000, Math.max(1_000, (config.RESERVATION_TTL_SECONDS * 1000) / 4)) },
     );
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Reservations that expired while no worker ran are released before anything else.
+    await this.credits.expire();
     await this.runner.start();
     this.logger.info('worker started');
   }
@@ -54,7 +63,7 @@ export class JobsModule {
   static forRoot(config: Config, logger: Logger): DynamicModule {
     return {
       module: JobsModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, AccountsModule.forRoot()],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, AccountsModule.forRoot(), BillingModule],
       providers: [{ provide: JOBS_LOGGER, useValue: logger }, JobsLifecycle, GenerationWriter],
       exports: [GenerationWriter],
     };

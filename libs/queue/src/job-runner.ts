@@ -19,6 +19,8 @@ export class JobRunner {
     private readonly prefix: string,
     private readonly handlers: JobHandlers,
     private readonly logger: Pick<Logger, 'info' | 'error'>,
+    /** Per-deployment periods that override the registry's. */
+    private readonly periods: Partial<Record<JobName, number>> = {},
   ) {
     this.connection = this.connect();
   }
@@ -46,7 +48,8 @@ export class JobRunner {
       this.workers.push(worker);
     }
     for (const { name, everyMs } of REPEATING_JOBS) {
-      await this.queue(JOB_QUEUE[name]).upsertJobScheduler(name, { every: everyMs }, { name, data: {} });
+      const every = this.periods[name] ?? everyMs;
+      await this.queue(JOB_QUEUE[name]).upsertJobScheduler(name, { every }, { name, data: {} });
     }
   }
 

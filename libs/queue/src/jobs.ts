@@ -5,6 +5,7 @@
  */
 export interface JobPayloads {
   'sessions.purge-expired': Record<string, never>;
+  'billing.expire-reservations': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -14,9 +15,12 @@ export type JobHandlers = { [N in JobName]: (payload: JobPayloads[N]) => Promise
 /** Which queue each job runs on. */
 export const JOB_QUEUE: Record<JobName, 'maintenance'> = {
   'sessions.purge-expired': 'maintenance',
+  'billing.expire-reservations': 'maintenance',
 };
 
 /** Jobs the worker schedules itself, with their period. */
 export const REPEATING_JOBS: readonly { name: JobName; everyMs: number }[] = [
   { name: 'sessions.purge-expired', everyMs: 60 * 60 * 1000 },
+  // The period follows RESERVATION_TTL_SECONDS (a quarter of it, at most 30 s): see JobsModule.
+  { name: 'billing.expire-reservations', everyMs: 30_000 },
 ];

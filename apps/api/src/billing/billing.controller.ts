@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import type { KeyPrincipal, SessionPrincipal } from '@gw/accounts';
+import { AccountsService, type KeyPrincipal, type SessionPrincipal } from '@gw/accounts';
 import { toLedgerJson } from '@gw/admin';
-import { LedgerService } from '@gw/billing';
-import type { LedgerEntryJson } from '@gw/contracts';
+import { BillingPolicy, CreditStore, LedgerService, monthKey } from '@gw/billing';
+import type { BalanceView, LedgerEntryJson } from '@gw/contracts';
 import { microsToUsd } from '@gw/kernel';
 import { CurrentSession, SessionGuard } from '../auth/session.guard';
 import { ZodPipe } from '../http/zod.pipe';
@@ -18,12 +18,35 @@ const ledgerQuery = z.strictObject({
 @Controller('api/billing')
 @UseGuards(SessionGuard)
 export class BillingController {
-  constructor(@Inject(LedgerService) private readonly ledger: LedgerService) {}
+  constructor(
+    @Inject(LedgerService) private readonly ledger: LedgerService,
+    @Inject(CreditStore) private readonly credits: CreditStore,
+    @Inject(BillingPolicy) private readonly policy: BillingPolicy,
+    @Inject(AccountsService) private readonly accounts: AccountsService,
+  ) {}
 
+  /** The posted balance, what open requests and unposted charges hold back, and the month's BYOK allowance. */
   @Get('balance')
-  async balance(@CurrentSession() session: SessionPrincipal): Promise<{ balance: number; reserved: number }> {
-    // Reservations come with reserve/settle; until then nothing is held back.
-    return { balance: microsToUsd(await this.ledger.balance(session.tenantId)), reserved: 0 };
+  async balance(@CurrentSession() session: SessionPrincipal): Promise<BalanceView> {
+    const month = monthKey(new Date());
+    const [balance, held, used, overrides] = await Promise.all([
+      this.ledger.balance(session.tenantId),
+      this.credits.heldMicros(session.tenantId),
+      this.credits.monthUsage(session.tenantId, month),
+      this.accounts.billingOverrides(session.tenantId),
+    ]);
+    const { allowance } = this.policy.forTenant(overrides);
+    return {
+      balance: microsToUsd(balance),
+      reserved: microsToUsd(held > 0n ? held : 0n),
+      byokAllowance: {
+        month,
+        requestsUsed: used.requests,
+        freeRequests: allowance.freeRequests,
+        usdUsed: microsToUsd(used.listMicros),
+        freeUsd: allowance.freeMicros === null ? null : microsToUsd(allowance.freeMicros),
+      },
+    };
   }
 
   @Get('ledger')

@@ -26,9 +26,10 @@ describe('credits and the ledger', () => {
   });
 
   it('starts new tenants with SIGNUP_CREDITS', async () => {
-    expect((await call(sut.url, 'GET', '/api/billing/balance', { token: alice.token })).body).toEqual({
+    expect((await call(sut.url, 'GET', '/api/billing/balance', { token: alice.token })).body).toMatchObject({
       balance: 1.5,
       reserved: 0,
+      byokAllowance: { requestsUsed: 0, freeRequests: 1_000_000, usdUsed: 0, freeUsd: null },
     });
     const ledger = await call(sut.url, 'GET', '/api/billing/ledger', { token: alice.token });
     expect(ledger.body.data).toEqual([

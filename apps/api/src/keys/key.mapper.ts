@@ -12,7 +12,7 @@ export function toKeyView(row: GatewayKey): GatewayKeyView {
     disabled: row.disabled,
     creditLimit: row.creditLimit === null ? null : microsToUsd(row.creditLimit),
     rateLimitRpm: row.rateLimitRpm,
-    usage: 0,
+    usage: microsToUsd(row.usageMicros),
     createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
   };

@@ -54,6 +54,7 @@ describe('generation records survive SIGKILL', () => {
       LOG_LEVEL: 'warn',
       OPENROUTER_BASE_URL: upstream.baseUrl,
       OPENROUTER_API_KEY: 'platform-key',
+      SIGNUP_CREDITS: '100',
     };
     // The first process runs no worker: every record must outlive it in the queue.
     const first = startServer({ ...env, WORKER: 'off' });

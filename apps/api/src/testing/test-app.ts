@@ -40,6 +40,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'info',
+    // Platform-key requests need credits; tests about money set their own amount.
+    SIGNUP_CREDITS: '100',
     ...options.env,
   });
   const logs: string[] = [];

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { GatewayKeysService, type KeyPrincipal } from '@gw/accounts';
+import { CreditStore } from '@gw/billing';
 import {
   type CreatedGatewayKey,
   type CreateKeyBody,
@@ -26,19 +27,22 @@ interface CurrentKeyInfo {
 @Controller('v1')
 @UseGuards(GatewayKeyGuard)
 export class V1KeysController {
-  constructor(@Inject(GatewayKeysService) private readonly keys: GatewayKeysService) {}
+  constructor(
+    @Inject(GatewayKeysService) private readonly keys: GatewayKeysService,
+    @Inject(CreditStore) private readonly credits: CreditStore,
+  ) {}
 
-  /** The calling key itself, in OpenRouter's shape. */
+  /** The calling key itself, in OpenRouter's shape: usage includes charges not yet posted; open reservations count against the limit. */
   @Get('key')
-  current(@CurrentKey() key: KeyPrincipal): { data: CurrentKeyInfo } {
-    const usage = 0;
-    const limit = key.creditLimit === null ? null : microsToUsd(key.creditLimit);
+  async current(@CurrentKey() key: KeyPrincipal): Promise<{ data: CurrentKeyInfo }> {
+    const spend = await this.credits.keySpend(key.keyId);
+    const remaining = key.creditLimit === null ? null : key.creditLimit - spend.spentMicros - spend.heldMicros;
     return {
       data: {
         label: key.name,
-        usage,
-        limit,
-        limit_remaining: limit === null ? null : Math.max(0, limit - usage),
+        usage: microsToUsd(spend.spentMicros),
+        limit: key.creditLimit === null ? null : microsToUsd(key.creditLimit),
+        limit_remaining: remaining === null ? null : microsToUsd(remaining > 0n ? remaining : 0n),
         rate_limit: key.rateLimitRpm === null ? null : { requests: key.rateLimitRpm, interval: '1m' },
       },
     };

@@ -1,0 +1,281 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { CONFIG, type Config } from '@gw/config';
+import { Database } from '@gw/db';
+import { REDIS, RedisKeys } from '@gw/queue';
+import { APPLY_BALANCE, EXPIRE, INIT_FIELDS, POSTED, RESERVE, SETTLE } from './credit-store.lua';
+import type { ByokAllowance } from './pricing';
+
+/** Who a reservation belongs to and where its BYOK month counters live. */
+export interface Holder {
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly generationId: string;
+  /** The UTC month (`2026-11`) the request started in. */
+  readonly month: string;
+}
+
+export interface ReserveRequest {
+  readonly holder: Holder;
+  /** What this attempt could cost at worst, micro-USD. */
+  readonly needMicros: bigint;
+  /** A BYOK attempt: needs nothing while the month's free allowance has room. */
+  readonly byok: boolean;
+  readonly allowance: ByokAllowance;
+  readonly keyLimitMicros: bigint | null;
+}
+
+export type ReserveOutcome = { ok: true } | { ok: false; reason: 'insufficient_credits' | 'key_limit_exceeded' };
+
+export interface SettleRequest {
+  readonly holder: Holder;
+  /** Platform: the charge. BYOK: the fee, charged unless the month's allowance waives it. */
+  readonly chargeMicros: bigint;
+  readonly byok: boolean;
+  /** A successful BYOK request: counted in the month's allowance. */
+  readonly countsTowardAllowance: boolean;
+  readonly listMicros: bigint;
+  readonly allowance: ByokAllowance;
+  /** Where the generation record is queued, and the record itself (its `costMicros` is set by the writer from the settled charge). */
+  readonly stream: string;
+  readonly record: string;
+}
+
+export interface Settlement {
+  readonly chargeMicros: bigint;
+  readonly waived: boolean;
+}
+
+export interface MonthUsage {
+  readonly requests: number;
+  readonly listMicros: bigint;
+}
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+interface ScriptedRedis {
+  gwReserve: Script;
+  gwSettle: Script;
+  gwPosted: Script;
+  gwApplyBalance: Script;
+  gwInitFields: Script;
+  gwExpire: Script;
+}
+
+const MONTH_TTL_SECONDS = 62 * 24 * 3600;
+const EXPIRE_BATCH = 500;
+
+/**
+ * The hot-path side of credits: reservations, settlement and the BYOK month counters, kept in
+ * Redis by atomic scripts so that no /v1 request waits on a database write. Postgres stays the
+ * source of truth: the ledger (posted in batches by the settlement writer) and the balance row.
+ * A tenant's Redis mirror is loaded from Postgres on first use; after that every posting updates
+ * it (the newest balance version wins), so the two never drift. docs/billing.md has the design.
+ */
+@Injectable()
+export class CreditStore {
+  private readonly scripts: ScriptedRedis;
+  private readonly reservationTtlMs: number;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(RedisKeys) private readonly keys: RedisKeys,
+    @Inject(Database) private readonly db: Database,
+    @Inject(CONFIG) config: Config,
+  ) {
+    // defineCommand sends each script once and then calls it by its SHA.
+    redis.defineCommand('gwReserve', { numberOfKeys: 5, lua: RESERVE });
+    redis.defineCommand('gwSettle', { numberOfKeys: 7, lua: SETTLE });
+    redis.defineCommand('gwPosted', { numberOfKeys: 2, lua: POSTED });
+    redis.defineCommand('gwApplyBalance', { numberOfKeys: 1, lua: APPLY_BALANCE });
+    redis.defineCommand('gwInitFields', { numberOfKeys: 1, lua: INIT_FIELDS });
+    redis.defineCommand('gwExpire', { numberOfKeys: 1, lua: EXPIRE });
+    this.scripts = redis as unknown as ScriptedRedis;
+    this.reservationTtlMs = config.RESERVATION_TTL_SECONDS * 1000;
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
+    const { holder } = request;
+    for (;;) {
+      const result = (await this.scripts.gwReserve(
+        this.creditKey(holder.tenantId),
+        this.holdKey(holder.tenantId),
+        this.spendKey(holder.keyId),
+        this.monthKey(holder.tenantId, holder.month),
+        this.keys.key('resv'),
+        holder.generationId,
+        request.needMicros.toString(),
+        '0',
+        request.byok ? '1' : '0',
+        request.allowance.freeRequests,
+        (request.allowance.freeMicros ?? -1n).toString(),
+        (request.keyLimitMicros ?? -1n).toString(),
+        Date.now() + this.reservationTtlMs,
+        member(holder),
+      )) as number[];
+      switch (result[0]) {
+        case 1:
+          return { ok: true };
+        case 0:
+          return { ok: false, reason: result[1] === 2 ? 'key_limit_exceeded' : 'insufficient_credits' };
+        case -1:
+          await this.loadBalance(holder.tenantId);
+          break;
+        case -2:
+          await this.loadKeySpend(holder.keyId);
+          break;
+        case -3:
+          await this.loadMonth(holder.tenantId, holder.month);
+          break;
+        case undefined:
+        default:
+          throw new Error(`unexpected reserve result ${String(result[0])}`);
+      }
+    }
+  }
+
+  async settle(request: SettleRequest): Promise<Settlement> {
+    const { holder } = request;
+    const now = currentMonth();
+    for (;;) {
+      const result = (await this.scripts.gwSettle(
+        this.creditKey(holder.tenantId),
+        this.holdKey(holder.tenantId),
+        this.spendKey(holder.keyId),
+        this.monthKey(holder.tenantId, holder.month),
+        this.keys.key('resv'),
+        request.stream,
+        this.monthKey(holder.tenantId, now),
+        holder.generationId,
+        member(holder),
+        request.byok ? 'byok' : 'paid',
+        request.chargeMicros.toString(),
+        request.countsTowardAllowance ? '1' : '0',
+        request.listMicros.toString(),
+        request.allowance.freeRequests,
+        (request.allowance.freeMicros ?? -1n).toString(),
+        request.record,
+      )) as number[];
+      const [charge, waived] = result;
+      if (charge === -3) {
+        await this.loadMonth(holder.tenantId, now);
+        continue;
+      }
+      return { chargeMicros: BigInt(charge ?? 0), waived: waived === 1 };
+    }
+  }
+
+  /** The writer committed these generations' charges; `balance`/`version` are the row after it. */
+  async posted(tenantId: string, balanceMicros: bigint, version: bigint, generationIds: readonly string[]): Promise<void> {
+    await this.scripts.gwPosted(
+      this.creditKey(tenantId),
+      this.holdKey(tenantId),
+      balanceMicros.toString(),
+      version.toString(),
+      ...generationIds,
+    );
+  }
+
+  /** A posting outside settlement (a grant): the mirror takes the balance if it is newer. */
+  async applyBalance(tenantId: string, balanceMicros: bigint, version: bigint): Promise<void> {
+    await this.scripts.gwApplyBalance(this.creditKey(tenantId), balanceMicros.toString(), version.toString());
+  }
+
+  /** A clamped charge posted less than was held against the key's spend. */
+  async correctKeySpend(keyId: string, deltaMicros: bigint): Promise<void> {
+    if (deltaMicros !== 0n) await this.redis.hincrby(this.spendKey(keyId), 'spent', deltaMicros.toString());
+  }
+
+  /** Releases reservations past their expiry (their instance died); returns how many. */
+  async expire(now = Date.now()): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const released = Number(await this.scripts.gwExpire(this.keys.key('resv'), now, this.keys.key(''), EXPIRE_BATCH));
+      total += released;
+      if (released < EXPIRE_BATCH) return total;
+    }
+  }
+
+  async openReservations(): Promise<number> {
+    return this.redis.zcard(this.keys.key('resv'));
+  }
+
+  /** Held for open reservations and charges not yet posted, micro-USD (0 when never loaded). */
+  async heldMicros(tenantId: string): Promise<bigint> {
+    const held = await this.redis.hget(this.creditKey(tenantId), 'held');
+    return BigInt(held ?? 0);
+  }
+
+  /** The key's spend including charges not yet posted, and what its open reservations hold. */
+  async keySpend(keyId: string): Promise<{ spentMicros: bigint; heldMicros: bigint }> {
+    const [spent, held] = await this.redis.hmget(this.spendKey(keyId), 'spent', 'held');
+    if (spent === null || spent === undefined) {
+      const row = await this.db.prisma.gatewayKey.findUnique({ where: { id: keyId }, select: { usageMicros: true } });
+      return { spentMicros: row?.usageMicros ?? 0n, heldMicros: 0n };
+    }
+    return { spentMicros: BigInt(spent), heldMicros: BigInt(held ?? 0) };
+  }
+
+  /** The month's BYOK requests and their list-price usage so far. */
+  async monthUsage(tenantId: string, month: string): Promise<MonthUsage> {
+    const [req, list] = await this.redis.hmget(this.monthKey(tenantId, month), 'req', 'list');
+    if (req === null || req === undefined) return this.countMonth(tenantId, month);
+    return { requests: Number(req), listMicros: BigInt(list ?? 0) };
+  }
+
+  private async loadBalance(tenantId: string): Promise<void> {
+    const row = await this.db.prisma.tenantBalance.findUnique({ where: { tenantId } });
+    await this.scripts.gwApplyBalance(
+      this.creditKey(tenantId),
+      (row?.balanceMicros ?? 0n).toString(),
+      (row?.version ?? 0n).toString(),
+    );
+  }
+
+  private async loadKeySpend(keyId: string): Promise<void> {
+    const row = await this.db.prisma.gatewayKey.findUnique({ where: { id: keyId }, select: { usageMicros: true } });
+    await this.scripts.gwInitFields(this.spendKey(keyId), 'spent', (row?.usageMicros ?? 0n).toString());
+  }
+
+  private async loadMonth(tenantId: string, month: string): Promise<void> {
+    const usage = await this.countMonth(tenantId, month);
+    const key = this.monthKey(tenantId, month);
+    await this.scripts.gwInitFields(key, 'req', usage.requests, 'list', usage.listMicros.toString());
+    await this.redis.expire(key, MONTH_TTL_SECONDS);
+  }
+
+  /** From the recorded generations: BYOK-served successful requests of that UTC month. */
+  private async countMonth(tenantId: string, month: string): Promise<MonthUsage> {
+    const start = new Date(`${month}-01T00:00:00.000Z`);
+    const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+    const { rows } = await this.db.pool.query<{ requests: string; list: string | null }>(
+      `SELECT count(*) AS requests, sum(upstream_cost_micros) AS list FROM generations
+        WHERE tenant_id = $1 AND is_byok AND status = 'ok' AND created_at >= $2 AND created_at < $3`,
+      [tenantId, start, end],
+    );
+    return { requests: Number(rows[0]?.requests ?? 0), listMicros: BigInt(rows[0]?.list ?? 0) };
+  }
+
+  private creditKey(tenantId: string): string {
+    return this.keys.key('cr', tenantId);
+  }
+
+  private holdKey(tenantId: string): string {
+    return this.keys.key('hold', tenantId);
+  }
+
+  private spendKey(keyId: string): string {
+    return this.keys.key('ks', keyId);
+  }
+
+  private monthKey(tenantId: string, month: string): string {
+    return this.keys.key('bm', tenantId, month);
+  }
+}
+
+function member(holder: Holder): string {
+  return `${holder.tenantId}|${holder.keyId}|${holder.generationId}|${holder.month}`;
+}
+
+function currentMonth(): string {
+  return new Date().toISOString().slice(0, 7);
+}
