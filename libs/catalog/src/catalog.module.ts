@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { CatalogSync } from './catalog-sync.service';
 import { CatalogService } from './catalog.service';
 
-@Module({ providers: [CatalogService], exports: [CatalogService] })
+@Module({ providers: [CatalogService, CatalogSync], exports: [CatalogService, CatalogSync] })
 export class CatalogModule {}

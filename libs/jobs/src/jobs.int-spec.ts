@@ -45,7 +45,11 @@ describe('the BullMQ worker', () => {
     const producer = new JobRunner(
       TEST_REDIS_URL,
       `${prefix}bull`,
-      { 'sessions.purge-expired': () => Promise.resolve(), 'billing.expire-reservations': () => Promise.resolve() },
+      {
+        'sessions.purge-expired': () => Promise.resolve(),
+        'billing.expire-reservations': () => Promise.resolve(),
+        'catalog.sync-openrouter': () => Promise.resolve(),
+      },
       pino({ level: 'silent' }),
     );
     try {

@@ -9,6 +9,7 @@ import {
 import type { Logger } from 'pino';
 import { AccountsModule, AccountsService } from '@gw/accounts';
 import { BillingModule, CreditStore } from '@gw/billing';
+import { CatalogModule, CatalogSync } from '@gw/catalog';
 import { CONFIG, type Config, ConfigModule } from '@gw/config';
 import { DbModule } from '@gw/db';
 import { GenerationWriter } from '@gw/gateway';
@@ -25,6 +26,7 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(RedisKeys) keys: RedisKeys,
     @Inject(AccountsService) accounts: AccountsService,
     @Inject(CreditStore) private readonly credits: CreditStore,
+    @Inject(CatalogSync) catalogSync: CatalogSync,
     @Inject(JOBS_LOGGER) private readonly logger: Logger,
   ) {
     this.runner = new JobRunner(
@@ -34,6 +36,10 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
         'sessions.purge-expired': async () => {
           const purged = await accounts.purgeExpiredSessions();
           if (purged > 0) logger.info({ purged }, 'purged expired sessions');
+        },
+        'catalog.sync-openrouter': async () => {
+          const result = await catalogSync.syncOpenRouter();
+          if (result) logger.info(result, 'catalogue synced from OpenRouter');
         },
         'billing.expire-reservations': async () => {
           const released = await credits.expire();
@@ -63,7 +69,7 @@ export class JobsModule {
   static forRoot(config: Config, logger: Logger): DynamicModule {
     return {
       module: JobsModule,
-      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, AccountsModule.forRoot(), BillingModule],
+      imports: [ConfigModule.forRoot(config), DbModule, RedisModule, AccountsModule.forRoot(), BillingModule, CatalogModule],
       providers: [{ provide: JOBS_LOGGER, useValue: logger }, JobsLifecycle, GenerationWriter],
       exports: [GenerationWriter],
     };
