@@ -393,4 +393,13 @@ describe('bedrockDroppedParams', () => {
     ]);
     for (const dropped of sut) expect(dropped.reason).not.toBe('');
   });
+
+  it('reports without translating: content the translation would refuse does not throw here', () => {
+    const request = chat({
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }],
+      seed: 3,
+    });
+
+    expect(bedrockDroppedParams(request, CLAUDE)).toEqual([{ param: 'seed', reason: expect.any(String) }]);
+  });
 });

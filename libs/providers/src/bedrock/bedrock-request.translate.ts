@@ -40,14 +40,15 @@ const CONVERSE_SET: ReadonlySet<ChatParam> = new Set(CONVERSE_PARAMS);
 // Anthropic's native request takes `top_k`, which Converse forwards through additionalModelRequestFields.
 const ANTHROPIC_SET: ReadonlySet<ChatParam> = new Set<ChatParam>([...CONVERSE_PARAMS, 'top_k']);
 
-const UNSUPPORTED: Readonly<Record<ChatParam, string>> = {
-  max_tokens: '',
-  max_completion_tokens: '',
-  temperature: '',
-  top_p: '',
-  stop: '',
-  tools: '',
-  tool_choice: '',
+/** Why Bedrock ignores each parameter; null for those Converse honours. */
+const WHY_DROPPED: Readonly<Record<ChatParam, string | null>> = {
+  max_tokens: null,
+  max_completion_tokens: null,
+  temperature: null,
+  top_p: null,
+  stop: null,
+  tools: null,
+  tool_choice: null,
   top_k: 'Converse has no top_k; it reaches Anthropic models only',
   top_a: 'Bedrock has no top_a',
   min_p: 'Bedrock has no min_p',
@@ -76,7 +77,23 @@ export function bedrockSupportedParams(modelId: string): ReadonlySet<ChatParam> 
 
 /** The parameters `request` sets that will not reach the model on Bedrock, each with its reason. */
 export function bedrockDroppedParams(request: ChatRequestBody, modelId: string): BedrockDroppedParam[] {
-  return toConverseRequest(request, modelId).dropped.slice();
+  const supported = bedrockSupportedParams(modelId);
+  const dropped: BedrockDroppedParam[] = [];
+  for (const param of CHAT_PARAMS) {
+    if (request[param] === undefined || supported.has(param)) continue;
+    // `text` is what Converse answers in anyway.
+    if (param === 'response_format' && request.response_format?.type === 'text') continue;
+    dropped.push({ param, reason: WHY_DROPPED[param] ?? 'Bedrock does not take this parameter' });
+  }
+  // See convertTools: the toolConfig stays when the history holds tool blocks.
+  if (request.tool_choice === 'none' && (request.tools?.length ?? 0) > 0 && hasToolBlocks(request.messages)) {
+    dropped.push({ param: 'tool_choice', reason: 'Converse cannot forbid tool calls while the conversation holds tool calls' });
+  }
+  return dropped;
+}
+
+function hasToolBlocks(messages: readonly ChatMessage[]): boolean {
+  return messages.some((m) => m.role === 'tool' || (m.role === 'assistant' && (m.tool_calls?.length ?? 0) > 0));
 }
 
 /**
@@ -86,16 +103,8 @@ export function bedrockDroppedParams(request: ChatRequestBody, modelId: string):
  */
 export function toConverseRequest(request: ChatRequestBody, modelId: string): ConverseTranslation {
   const supported = bedrockSupportedParams(modelId);
-  const dropped: BedrockDroppedParam[] = [];
-  for (const param of CHAT_PARAMS) {
-    if (request[param] === undefined || supported.has(param)) continue;
-    // `text` is what Converse answers in anyway.
-    if (param === 'response_format' && request.response_format?.type === 'text') continue;
-    dropped.push({ param, reason: UNSUPPORTED[param] });
-  }
-
   const converted = convertMessages(request.messages);
-  const toolConfig = convertTools(request, converted, dropped);
+  const toolConfig = convertTools(request, converted);
 
   const body: Mutable<ConverseRequest> = { messages: converted.messages };
   const system = converted.system;
@@ -107,7 +116,7 @@ export function toConverseRequest(request: ChatRequestBody, modelId: string): Co
   if (supported.has('top_k') && request.top_k !== undefined && request.top_k > 0) {
     body.additionalModelRequestFields = { top_k: request.top_k } satisfies JsonObject;
   }
-  return { body, dropped };
+  return { body, dropped: bedrockDroppedParams(request, modelId) };
 }
 
 function convertInference(request: ChatRequestBody): ConverseInferenceConfig {
@@ -343,11 +352,7 @@ function parseArguments(text: string, field: string): unknown {
  * models refuse any `toolChoice`). Converse has no "none": the config is left out, unless the
  * history holds tool blocks, which Converse only accepts with a `toolConfig` present.
  */
-function convertTools(
-  request: ChatRequestBody,
-  history: ConvertedMessages,
-  dropped: BedrockDroppedParam[],
-): ConverseRequest['toolConfig'] | null {
+function convertTools(request: ChatRequestBody, history: ConvertedMessages): ConverseRequest['toolConfig'] | null {
   const declared: ConverseToolSpec[] = (request.tools ?? []).map((tool) => toolSpec(tool.function));
   const declaredNames = new Set(declared.map((spec) => spec.toolSpec.name));
   const historyOnly: ConverseToolSpec[] = [...history.toolNamesInHistory]
@@ -360,11 +365,8 @@ function convertTools(
   if (declared.length === 0) return needsConfig && tools.length > 0 ? { tools } : null;
   const choice = request.tool_choice;
   if (choice === undefined || choice === 'auto') return { tools };
-  if (choice === 'none') {
-    if (!needsConfig) return null;
-    dropped.push({ param: 'tool_choice', reason: 'Converse cannot forbid tool calls while the conversation holds tool calls' });
-    return { tools };
-  }
+  // Reported as dropped by bedrockDroppedParams when the config has to stay.
+  if (choice === 'none') return needsConfig ? { tools } : null;
   return { tools, toolChoice: toolChoice(choice) };
 }
 
