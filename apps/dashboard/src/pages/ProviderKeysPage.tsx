@@ -301,7 +301,7 @@ function ProviderForm({ provider, onSaved }: { provider: ProviderId; onSaved: ()
             value={bedrockMode}
             onChange={(v) => setBedrockMode(v === 'accessKey' ? 'accessKey' : 'apiKey')}
             data={[
-              { value: 'apiKey', label: 'Bedrock API key' },
+              { value: 'apiKey', label: 'API key' },
               { value: 'accessKey', label: 'Access key + secret' },
             ]}
             aria-label="Bedrock credential type"
