@@ -124,6 +124,18 @@ describe('VertexAdapter', () => {
     expect(tokens.calls).toBe(0);
   });
 
+  it('fails a key whose project_id cannot be a path segment as an auth failure', async () => {
+    const odd = vertexCredentialFromSecret(
+      { ...secret, project_id: 'acme/../other' },
+      { endpointUrl: null, trustedTokenUri: false },
+    );
+    const failure = await failureOf(sut.buildRequest(body(), context('gemini-2.5-flash', odd)));
+    expect(failure.failure).toMatchObject({
+      kind: 'auth',
+      message: 'service account project_id is not a valid Google Cloud project id',
+    });
+  });
+
   it('parses Gemini and Claude bodies by their shape', () => {
     const gemini = sut.parseResponse(JSON.parse(fixture('gemini-text.response.json').toString()));
     expect(gemini.usage).toEqual({ promptTokens: 21, completionTokens: 31, upstreamCostUsd: null });

@@ -32,8 +32,9 @@ export interface VertexAdapterOptions {
  * also be passed to createStreamDecoder.
  *
  * buildRequest throws TransportFailure (classify with classifyTransportError): `client` (400)
- * for requests Vertex cannot express or model ids that are not one path segment, and the token
- * source's failures (`auth`, `rate_limited`, `server`, `connection`, `timeout`).
+ * for requests Vertex cannot express or model ids that are not one path segment, `auth` for a
+ * key whose project_id cannot be addressed, and the token source's failures (`auth`,
+ * `rate_limited`, `server`, `connection`, `timeout`).
  */
 export class VertexAdapter implements ProviderAdapter<VertexCredential> {
   readonly id = 'vertex' as const;
@@ -57,9 +58,14 @@ export class VertexAdapter implements ProviderAdapter<VertexCredential> {
     if (model === null) throw clientFailure(`"${ctx.upstreamModel.slice(0, 100)}" is not a Vertex model id`);
     const { credential } = ctx;
     let body: JsonObject;
-    let url: string;
     try {
       body = translateRequest(model.family, request);
+    } catch (error) {
+      if (error instanceof UnsupportedRequestError) throw clientFailure(error.message);
+      throw error;
+    }
+    let url: string;
+    try {
       url = vertexUrl({
         projectId: credential.serviceAccount.projectId,
         region: credential.region,
@@ -68,7 +74,15 @@ export class VertexAdapter implements ProviderAdapter<VertexCredential> {
         stream: request.stream === true,
       });
     } catch (error) {
-      if (error instanceof UnsupportedRequestError || error instanceof RangeError) throw clientFailure(error.message);
+      // The key's project_id or region cannot be addressed: the credential is at fault, not the request.
+      if (error instanceof RangeError) {
+        throw new TransportFailure({
+          kind: 'auth',
+          status: null,
+          message: `service account ${error.message}`,
+          retryAfterSeconds: null,
+        });
+      }
       throw error;
     }
     // After the translation: a request that cannot be sent costs no token exchange.

@@ -72,8 +72,8 @@ export interface VertexUrlInput {
  */
 export function vertexUrl(input: VertexUrlInput): string {
   const { projectId, region, model } = input;
-  if (!PATH_VALUE.test(projectId)) throw new RangeError('project id is not a valid path segment');
-  if (!PATH_VALUE.test(region)) throw new RangeError('region is not a valid path segment');
+  if (!PATH_VALUE.test(projectId)) throw new RangeError('project_id is not a valid Google Cloud project id');
+  if (!PATH_VALUE.test(region)) throw new RangeError('region is not a valid Google Cloud region');
   const base = `${vertexOrigin(region, input.endpointUrl)}/v1/projects/${projectId}/locations/${region}`;
   switch (model.family) {
     case 'gemini':
