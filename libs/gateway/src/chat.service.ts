@@ -13,12 +13,14 @@ import {
 import { ProviderKeysService, VaultService } from '@gw/byok';
 import { CatalogService } from '@gw/catalog';
 import { CONFIG, type Config } from '@gw/config';
-import { azureSecret, type AzureDeployment, type ChatRequestBody, CHAT_PARAMS } from '@gw/contracts';
+import { azureSecret, type AzureDeployment, bedrockSecret, type ChatRequestBody, CHAT_PARAMS, vertexSecret } from '@gw/contracts';
 import type { ProviderKey } from '@gw/db';
 import { assertNever, DomainError, Secret } from '@gw/kernel';
 import { RateLimiter, RedisKeys } from '@gw/queue';
 import {
   AzureAdapter,
+  BedrockAdapter,
+  bedrockCredentialFromSecret,
   canFallBack,
   classifyTransportError,
   type JsonObject,
@@ -27,11 +29,16 @@ import {
   type ProviderCredential,
   type StreamEvent,
   type UpstreamError,
+  type UpstreamRequest,
   type UpstreamResponse,
   UpstreamTransport,
   type Usage,
+  transportTokenHttp,
+  VertexAdapter,
+  vertexCredentialFromSecret,
+  VertexTokenProvider,
 } from '@gw/providers';
-import { type Attempt, type CatalogView, type PlanError, planAttempts, type ProviderId } from '@gw/routing';
+import { type Attempt, type CatalogView, type PlanError, planAttempts } from '@gw/routing';
 import { generationStreamKey, newGenerationId } from './generation-recorder';
 import type { AttemptRecord, GenerationRecord, GenerationStatus } from './generation.types';
 import { middleOut } from './middle-out';
@@ -44,7 +51,6 @@ export interface ChatMeta {
 }
 
 const KEEPALIVE_MS = 1_000;
-const SUPPORTED: ReadonlySet<ProviderId> = new Set(['openrouter', 'azure']);
 const DEFAULT_OUTPUT_RESERVE = 1024;
 
 interface AttemptOutcome {
@@ -87,6 +93,8 @@ interface RunState {
   httpStatus: number;
   /** What the tenant was charged (set at settlement). */
   chargeMicros: bigint;
+  /** Requested parameters the current attempt's backend cannot honour (recorded, not sent). */
+  dropped: readonly string[];
   settled: boolean;
 }
 
@@ -98,8 +106,16 @@ interface RunState {
 @Injectable()
 export class ChatService implements OnModuleDestroy {
   private readonly transport: UpstreamTransport;
-  private readonly adapters: { openrouter: OpenRouterAdapter; azure: AzureAdapter };
+  private readonly adapters: {
+    openrouter: OpenRouterAdapter;
+    azure: AzureAdapter;
+    bedrock: BedrockAdapter;
+    vertex: VertexAdapter;
+  };
+  private readonly tokens: VertexTokenProvider;
   private readonly platformAzure: readonly AzureDeployment[];
+  private readonly platformBedrock: ProviderCredential | null;
+  private readonly platformVertex: ProviderCredential | null;
   private readonly userAgent: string;
   private readonly stream: string;
   private readonly unpricedReserveMicros: bigint;
@@ -123,8 +139,20 @@ export class ChatService implements OnModuleDestroy {
       maxResponseBytes: 32 * 1024 * 1024,
       allowPrivate: config.ALLOW_PRIVATE_UPSTREAMS,
     });
-    this.adapters = { openrouter: new OpenRouterAdapter(), azure: new AzureAdapter() };
+    this.tokens = new VertexTokenProvider({
+      http: transportTokenHttp(this.transport),
+      allowPrivate: config.ALLOW_PRIVATE_UPSTREAMS,
+      userAgent: config.UPSTREAM_USER_AGENT,
+    });
+    this.adapters = {
+      openrouter: new OpenRouterAdapter(),
+      azure: new AzureAdapter(),
+      bedrock: new BedrockAdapter(),
+      vertex: new VertexAdapter(this.tokens),
+    };
     this.platformAzure = parsePlatformAzure(config.AZURE_PLATFORM_CONFIG);
+    this.platformBedrock = parsePlatformBedrock(config.BEDROCK_PLATFORM_CREDENTIALS, config.BEDROCK_ENDPOINT_URL ?? null);
+    this.platformVertex = parsePlatformVertex(config.VERTEX_PLATFORM_SERVICE_ACCOUNT, config.VERTEX_API_ENDPOINT ?? null);
     this.userAgent = config.UPSTREAM_USER_AGENT;
   }
 
@@ -140,7 +168,7 @@ export class ChatService implements OnModuleDestroy {
     signal: AbortSignal,
   ): Promise<void> {
     await this.enforceRateLimits(principal, sink);
-    const tenantKeys = (await this.providerKeys.listForRouting(principal.tenantId)).filter((k) => SUPPORTED.has(k.provider));
+    const tenantKeys = await this.providerKeys.listForRouting(principal.tenantId);
     const requestedParams = new Set<string>(CHAT_PARAMS.filter((param) => body[param] !== undefined));
     const plan = planAttempts({
       model: body.model,
@@ -148,16 +176,15 @@ export class ChatService implements OnModuleDestroy {
       route: body.route,
       provider: body.provider,
       requestedParams,
-      supportedParams: (provider) =>
-        provider === 'openrouter' || provider === 'azure' ? this.adapters[provider].supportedParams() : new Set(),
+      supportedParams: (provider, upstreamModel) => this.adapters[provider].supportedParams(upstreamModel),
       catalog: this.catalogView(),
       aliases: this.catalog.aliases(),
       tenantKeys,
       platform: {
         openrouter: this.config.OPENROUTER_API_KEY !== undefined,
         azureSlugs: new Set(this.platformAzure.map((d) => d.model_slug)),
-        bedrock: false,
-        vertex: false,
+        bedrock: this.platformBedrock !== null,
+        vertex: this.platformVertex !== null,
       },
       keyHasVaultAccess: principal.vaultAccess,
     });
@@ -176,6 +203,7 @@ export class ChatService implements OnModuleDestroy {
       httpStatus: 200,
       chargeMicros: 0n,
       settled: false,
+      dropped: [],
     };
     const run: RunContext = {
       principal,
@@ -268,7 +296,7 @@ export class ChatService implements OnModuleDestroy {
     const { principal, body: request, meta, sink, signal, tenantKeys } = run;
     const byok = attempt.credential.kind === 'byok';
     const fail = (failure: UpstreamError): AttemptOutcome => {
-      state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: failure.kind, status: failure.status });
+      pushTrail(state, attempt, failure.kind, failure.status);
       return { done: false, failure };
     };
     const reserved = await this.credits.reserve({
@@ -306,14 +334,23 @@ export class ChatService implements OnModuleDestroy {
         message: `${credential.provider} is not available`,
         retryAfterSeconds: null,
       });
-    const upstreamRequest = await adapter.buildRequest(body, {
-      upstreamModel: attempt.upstreamModel,
-      credential,
-      requestId: meta.requestId,
-      userAgent: this.userAgent,
-      appReferer: meta.appReferer,
-      appTitle: meta.appTitle,
-    });
+    const supported = adapter.supportedParams(attempt.upstreamModel);
+    state.dropped = CHAT_PARAMS.filter((param) => request[param] !== undefined && !supported.has(param));
+    let upstreamRequest: UpstreamRequest;
+    try {
+      upstreamRequest = await adapter.buildRequest(body, {
+        upstreamModel: attempt.upstreamModel,
+        credential,
+        requestId: meta.requestId,
+        userAgent: this.userAgent,
+        appReferer: meta.appReferer,
+        appTitle: meta.appTitle,
+      });
+    } catch (error) {
+      // Content a backend cannot take is the caller's 400; a token endpoint's failure is this attempt's.
+      if (error instanceof DomainError) throw error;
+      return fail(classifyTransportError(error));
+    }
 
     // Aborts the upstream at once when the client goes away, or when no first data arrives in time.
     const controller = new AbortController();
@@ -334,6 +371,8 @@ export class ChatService implements OnModuleDestroy {
       }
       if (response.status < 200 || response.status >= 300) {
         const errorBody = await this.transport.readJson(response).catch(() => null);
+        // A cached Vertex access token the upstream no longer accepts: the next attempt fetches a new one.
+        if (credential.provider === 'vertex' && response.status === 401) this.tokens.invalidate(credential);
         return fail(adapter.classifyError(response.status, errorBody, response.headers));
       }
       if (!request.stream) {
@@ -348,7 +387,7 @@ export class ChatService implements OnModuleDestroy {
         state.usage = usage;
         state.served = attempt;
         state.ttfbMs = Date.now() - state.startedAt;
-        state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: 'ok', status: response.status });
+        pushTrail(state, attempt, 'ok', response.status);
         // Settled (and the record queued) before the answer leaves: a success is never unbilled.
         await this.settle(run, state);
         sink.json(200, this.finalCompletion(completion, attempt, state));
@@ -388,7 +427,6 @@ export class ChatService implements OnModuleDestroy {
     state: RunState,
     fail: (failure: UpstreamError) => AttemptOutcome,
   ): Promise<AttemptOutcome> {
-    const byok = attempt.credential.kind === 'byok';
     const decoder = adapter.createStreamDecoder();
     // Set inside the event handler below; a holder keeps flow analysis honest.
     const progress = { firstData: false, finished: false };
@@ -396,7 +434,7 @@ export class ChatService implements OnModuleDestroy {
       controller.abort();
       response.body.destroy();
       if (!progress.firstData) return fail(failure);
-      state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: failure.kind, status: failure.status });
+      pushTrail(state, attempt, failure.kind, failure.status);
       state.status = 'error';
       state.served = attempt;
       return { done: true, midStreamError: new DomainError('upstream_failed', { message: failure.message }) };
@@ -472,7 +510,7 @@ export class ChatService implements OnModuleDestroy {
         state.status = 'aborted';
         state.httpStatus = 499;
         state.served = attempt;
-        state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: 'ok', status: response.status });
+        pushTrail(state, attempt, 'ok', response.status);
         return { done: true };
       }
       return midStreamError(timedOut() && !progress.firstData ? timeoutFailure() : classifyTransportError(error));
@@ -490,7 +528,7 @@ export class ChatService implements OnModuleDestroy {
       if (!sink.started) sink.startStream();
     }
     state.served = attempt;
-    state.trail.push({ provider: attempt.provider, model: attempt.model, byok, outcome: 'ok', status: response.status });
+    pushTrail(state, attempt, 'ok', response.status);
     return { done: true };
   }
 
@@ -671,8 +709,12 @@ export class ChatService implements OnModuleDestroy {
         return azureCredential(deployment, false);
       }
       case 'bedrock':
+        return bedrockCredentialFromSecret(opened.secret, this.config.BEDROCK_ENDPOINT_URL ?? null);
       case 'vertex':
-        throw new DomainError('no_provider_available', { message: `${opened.provider} is not available yet.` });
+        return vertexCredentialFromSecret(opened.secret, {
+          endpointUrl: this.config.VERTEX_API_ENDPOINT ?? null,
+          trustedTokenUri: false,
+        });
       default:
         return assertNever(opened, 'provider secret');
     }
@@ -685,8 +727,9 @@ export class ChatService implements OnModuleDestroy {
       case 'azure':
         return this.adapters.azure;
       case 'bedrock':
+        return this.adapters.bedrock;
       case 'vertex':
-        return undefined;
+        return this.adapters.vertex;
       default:
         return assertNever(credential, 'credential');
     }
@@ -707,7 +750,10 @@ export class ChatService implements OnModuleDestroy {
         return azureCredential(deployment, true);
       }
       case 'bedrock':
+        if (this.platformBedrock) return this.platformBedrock;
+        break;
       case 'vertex':
+        if (this.platformVertex) return this.platformVertex;
         break;
       default:
         return assertNever(attempt.provider, 'provider');
@@ -736,6 +782,45 @@ function azureCredential(deployment: AzureDeployment, trusted: boolean): Provide
   };
 }
 
+/** BEDROCK_PLATFORM_CREDENTIALS: an API key string, or AWS credentials (or `{apiKey, region}`) as JSON. */
+function parsePlatformBedrock(raw: string | undefined, endpointUrl: string | null): ProviderCredential | null {
+  if (!raw) return null;
+  const trimmed = raw.trim();
+  let value: unknown = trimmed;
+  if (trimmed.startsWith('{')) {
+    try {
+      value = JSON.parse(trimmed);
+    } catch {
+      throw new Error('Invalid configuration: BEDROCK_PLATFORM_CREDENTIALS is not valid JSON');
+    }
+  }
+  const parsed = bedrockSecret.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `Invalid configuration: BEDROCK_PLATFORM_CREDENTIALS ${issue ? `${issue.path.join('.')} ${issue.message}` : 'is invalid'}`,
+    );
+  }
+  try {
+    return bedrockCredentialFromSecret(parsed.data, endpointUrl);
+  } catch {
+    throw new Error('Invalid configuration: BEDROCK_PLATFORM_CREDENTIALS region is not a region where Bedrock is offered');
+  }
+}
+
+/** VERTEX_PLATFORM_SERVICE_ACCOUNT: the platform's service-account JSON (its token_uri is the operator's, trusted). */
+function parsePlatformVertex(raw: string | undefined, endpointUrl: string | null): ProviderCredential | null {
+  if (!raw) return null;
+  const parsed = vertexSecret.safeParse(JSON.parse(raw));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `Invalid configuration: VERTEX_PLATFORM_SERVICE_ACCOUNT ${issue ? `${issue.path.join('.')} ${issue.message}` : 'is invalid'}`,
+    );
+  }
+  return vertexCredentialFromSecret(parsed.data, { endpointUrl, trustedTokenUri: true });
+}
+
 function parsePlatformAzure(raw: string | undefined): readonly AzureDeployment[] {
   if (!raw) return [];
   const parsed = azureSecret.safeParse(JSON.parse(raw));
@@ -759,6 +844,17 @@ function listPriceMicros(attempt: Attempt, usage: Usage): bigint {
     allowance: { freeRequests: 0, freeMicros: null },
     month: { requests: 0, listMicros: 0n },
   }).listMicros;
+}
+
+function pushTrail(state: RunState, attempt: Attempt, outcome: AttemptRecord['outcome'], status: number | null): void {
+  state.trail.push({
+    provider: attempt.provider,
+    model: attempt.model,
+    byok: attempt.credential.kind === 'byok',
+    outcome,
+    status,
+    ...(state.dropped.length > 0 ? { dropped: [...state.dropped] } : {}),
+  });
 }
 
 function timeoutFailure(): UpstreamError {

@@ -9,6 +9,8 @@ export interface AttemptRecord {
   /** `ok` or the failure kind. */
   outcome: 'ok' | FailureKind;
   status: number | null;
+  /** Requested parameters this backend cannot honour: dropped from the upstream request. */
+  dropped?: string[];
 }
 
 /** What is recorded for every /v1 request (money fields are integer micro-USD). */
