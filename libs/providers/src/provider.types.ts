@@ -11,7 +11,13 @@ export type ProviderCredential =
   | { provider: 'openrouter'; apiKey: Secret<string>; baseUrl: string }
   | { provider: 'azure'; apiKey: Secret<string>; endpointUrl: string; modelId: string; trustedUrl: boolean }
   | { provider: 'bedrock'; auth: BedrockAuth; region: string; endpointUrl: string | null }
-  | { provider: 'vertex'; serviceAccount: VertexServiceAccount; region: string; endpointUrl: string | null; trustedTokenUri: boolean };
+  | {
+      provider: 'vertex';
+      serviceAccount: VertexServiceAccount;
+      region: string;
+      endpointUrl: string | null;
+      trustedTokenUri: boolean;
+    };
 
 /** Bedrock accepts a Bedrock API key (Bearer) or AWS credentials (SigV4). */
 export type BedrockAuth =
