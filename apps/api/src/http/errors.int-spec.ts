@@ -53,8 +53,14 @@ describe('the one error shape', () => {
     expectErrorShape(res, 415);
   });
 
+  it('answers page paths outside /api and /v1 with the dashboard (its client-side router decides)', async () => {
+    const res = await fetch(`${sut.url}/some/page`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+
   it.each([
-    ['GET', '/nope'],
+    ['POST', '/nope'],
     ['GET', '/api/nothing-here'],
     ['GET', '/v1/does-not-exist'],
     ['GET', '/api/auth/signup'],
