@@ -465,7 +465,15 @@ export class ChatService implements OnModuleDestroy {
               typeof (upstreamError as JsonObject)['message'] === 'string'
                 ? String((upstreamError as JsonObject)['message'])
                 : 'upstream error';
-            return midStreamError({ kind: 'server', status: response.status, message, retryAfterSeconds: null });
+            // Before any content, an in-stream throttle (Bedrock's throttlingException, code 429) is a 429: it falls back as one.
+            const throttled =
+              !progress.firstData && typeof upstreamError === 'object' && (upstreamError as JsonObject | null)?.['code'] === 429;
+            return midStreamError({
+              kind: throttled ? 'rate_limited' : 'server',
+              status: throttled ? 429 : response.status,
+              message,
+              retryAfterSeconds: null,
+            });
           }
           delete chunk['usage'];
           const choices = chunk['choices'];

@@ -700,7 +700,10 @@ async function resign(input: {
 
 type ConverseRead = { readonly ok: true; readonly view: ChatRequestView } | { readonly ok: false; readonly message: string };
 
-/** Checks what Bedrock certainly refuses (role order, blank text, tool blocks without toolConfig). */
+/**
+ * Checks what Bedrock certainly refuses (role order, blank text, tool blocks without toolConfig).
+ * A conversation whose last turn returns tool results gets a text answer, so tool loops end.
+ */
 function readConverseRequest(body: unknown, stream: boolean): ConverseRead {
   if (!isRecord(body)) return { ok: false, message: 'Malformed input request, please reformat your input and try again.' };
   const messages = body['messages'];
@@ -713,6 +716,7 @@ function readConverseRequest(body: unknown, stream: boolean): ConverseRead {
   const toolConfig = body['toolConfig'];
   let promptChars = 0;
   let lastUserText = '';
+  let answersTool = false;
   let previousRole: unknown = null;
   for (const [i, message] of messages.entries()) {
     if (!isRecord(message)) return { ok: false, message: `Malformed message at messages.${i}.` };
@@ -744,6 +748,7 @@ function readConverseRequest(body: unknown, stream: boolean): ConverseRead {
         message: `The content field in the Message object at messages.${i} is empty. Add a ContentBlock object to the content field and try again.`,
       };
     const texts: string[] = [];
+    let toolResults = 0;
     for (const [j, block] of content.entries()) {
       const keys = isRecord(block) ? Object.keys(block) : [];
       const key = keys[0];
@@ -766,7 +771,9 @@ function readConverseRequest(body: unknown, stream: boolean): ConverseRead {
       if ((key === 'toolUse' || key === 'toolResult') && !isRecord(toolConfig)) {
         return { ok: false, message: 'The toolConfig field must be defined when using toolUse and toolResult content blocks.' };
       }
+      if (key === 'toolResult') toolResults += 1;
     }
+    answersTool = role === 'user' && toolResults > 0;
     const joined = texts.join(' ');
     promptChars += joined.length;
     if (role === 'user' && texts.length > 0) lastUserText = joined;
@@ -783,7 +790,7 @@ function readConverseRequest(body: unknown, stream: boolean): ConverseRead {
       lastUserText,
       promptChars,
       toolNames: toolNames(toolConfig),
-      toolChoice: toolChoice(toolConfig),
+      toolChoice: answersTool ? { kind: 'none' } : toolChoice(toolConfig),
       responseFormat: null,
     },
   };
