@@ -317,6 +317,7 @@ export class ChatService implements OnModuleDestroy {
         }),
       };
     }
+    state.dropped = [];
     let credential: ProviderCredential;
     try {
       credential = await this.credentialFor(attempt, principal, tenantKeys);

@@ -476,17 +476,28 @@ describe('planAttempts: require_parameters', () => {
     expect(lines(sut)).toEqual([`${CLAUDE} openrouter platform`, `${CLAUDE} vertex platform`]);
   });
 
-  it('503s when no provider supports them all, listing them', () => {
+  it('refuses with a 400 naming the parameters when no provider of any model supports them all', () => {
     const sut = planAttempts(
       input({ model: CLAUDE, requestedParams: new Set(['tools', 'top_k']), provider: { require_parameters: true } }),
     );
     expect(lines(sut)).toEqual([`${CLAUDE} openrouter platform`]);
     const none = planAttempts(input({ requestedParams: new Set(['top_k', 'min_p']), provider: { require_parameters: true } }));
     expect(errorOf(none)).toEqual({
-      kind: 'no_provider',
-      model: GPT,
-      reason: `no provider of ${GPT} supports all of: min_p, top_k`,
+      kind: 'bad_request',
+      field: 'provider.require_parameters',
+      message: `no provider of ${GPT} supports all of: min_p, top_k`,
     });
+  });
+
+  it('keeps a 503 when another reason (not the parameters) left a model without providers', () => {
+    const none = planAttempts(
+      input({
+        models: [GPT, CLAUDE],
+        requestedParams: new Set(['min_p']),
+        provider: { require_parameters: true, only: ['vertex'] },
+      }),
+    );
+    expect(errorOf(none)).toMatchObject({ kind: 'no_provider' });
   });
 });
 

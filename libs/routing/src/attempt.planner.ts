@@ -44,6 +44,8 @@ interface ModelPlan {
   attempts: Attempt[];
   priceBlocked: boolean;
   reason: string | null;
+  /** No provider honours every requested parameter (provider.require_parameters). */
+  paramsBlocked?: boolean;
 }
 
 /**
@@ -120,8 +122,10 @@ export function planAttempts(input: PlanInput): PlanResult {
   const seen = new Set<string>();
   const reasons: string[] = [];
   let priceBlockedModel: string | null = null;
+  let paramsBlockedEverywhere = true;
   for (const target of targets) {
     const plan = planModel(target, input, preferences);
+    if (plan.paramsBlocked !== true) paramsBlockedEverywhere = false;
     for (const attempt of plan.attempts) {
       const key = attemptKey(attempt);
       if (seen.has(key)) continue;
@@ -134,6 +138,10 @@ export function planAttempts(input: PlanInput): PlanResult {
 
   if (attempts.length > 0) return { ok: true, attempts, params: first.params };
   if (priceBlockedModel !== null) return fail({ kind: 'no_price', model: priceBlockedModel });
+  // The request itself asks for what no backend of any of its models can do: the caller's to change.
+  if (paramsBlockedEverywhere) {
+    return fail({ kind: 'bad_request', field: 'provider.require_parameters', message: reasons.join('; ') });
+  }
   return fail({ kind: 'no_provider', model: first.model, reason: reasons.join('; ') || `no provider can serve ${first.model}` });
 }
 
@@ -168,7 +176,9 @@ function planModel(target: Target, input: PlanInput, preferences: ResolvedPrefer
       const supported = input.supportedParams(endpoint.provider, endpoint.upstreamModel);
       return requested.every((param) => supported.has(param));
     });
-    if (endpoints.length === 0) return noAttempts(`no provider of ${model} supports all of: ${requested.join(', ')}`);
+    if (endpoints.length === 0) {
+      return { ...noAttempts(`no provider of ${model} supports all of: ${requested.join(', ')}`), paramsBlocked: true };
+    }
   }
 
   if (!preferences.allowFallbacks && preferences.order.length > 0) {

@@ -440,7 +440,7 @@ describe('Bedrock and Vertex end to end through the gateway', () => {
       });
     });
 
-    it('with require_parameters: 503 when no allowed backend honours them all, nothing sent upstream', async () => {
+    it('with require_parameters: 400 naming the parameters when no allowed backend honours them all, nothing sent upstream', async () => {
       const res = await call(sut.url, 'POST', '/v1/chat/completions', {
         token: alice.creditsKey,
         body: {
@@ -450,9 +450,10 @@ describe('Bedrock and Vertex end to end through the gateway', () => {
           provider: { only: ['bedrock', 'vertex'], require_parameters: true },
         },
       });
-      // The router finds no endpoint (SPEC section 5: 503 no provider available), not a 400.
-      expect(res.status).toBe(503);
-      expect(res.body.error.code).toBe(503);
+      // The request asks for what no allowed backend can do: the caller's to change (a 400 naming the field).
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe(400);
+      expect(res.body.error.metadata.field).toBe('provider.require_parameters');
       expect(res.body.error.message).toContain('supports all of: seed');
       expect(bedrock.requests).toHaveLength(0);
       expect(vertex.requests).toHaveLength(0);
@@ -466,7 +467,7 @@ describe('Bedrock and Vertex end to end through the gateway', () => {
           provider: { require_parameters: true },
         },
       });
-      expect(forced.status).toBe(503);
+      expect(forced.status).toBe(400);
       expect(bedrock.requests).toHaveLength(0);
     });
 
