@@ -1,10 +1,10 @@
 import 'reflect-metadata';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { AccountsService } from '@gw/accounts';
 import { type Config, ConfigError, loadConfig } from '@gw/config';
-import { ensureDatabase, MigrationRunner } from '@gw/db';
 import { JobsModule } from '@gw/jobs';
 import { Secret } from '@gw/kernel';
 import { createApp } from './create-app';
@@ -21,20 +21,22 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function migrate(config: Config, root: string): Promise<void> {
-  const { created } = await ensureDatabase(config.DATABASE_URL);
-  if (created) say('Created the database.');
-  const runner = new MigrationRunner({
-    databaseUrl: config.DATABASE_URL,
-    migrationsDir: join(root, 'prisma/migrations'),
-    schemaPath: join(root, 'prisma/schema.prisma'),
+/**
+ * Creates the database if needed and applies pending migrations in a child process: the schema
+ * engine is WebAssembly that would otherwise stay resident (about 50 MB) for the server's life.
+ */
+async function migrate(config: Config): Promise<void> {
+  const child = fork(join(__dirname, 'startup', 'migrate.main.js'), [], {
+    env: { ...process.env, DATABASE_URL: config.DATABASE_URL },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
-  try {
-    const { applied } = await runner.deploy();
-    if (applied.length > 0) say(`Applied ${applied.length} migration(s): ${applied.join(', ')}`);
-  } finally {
-    await runner.close();
-  }
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new StartupError(`Migrations failed: ${stderr.trim() || `exit code ${String(code)}`}`);
 }
 
 async function main(): Promise<void> {
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (generatedPepper) say('Generated SERVER_PEPPER into .env.local (keep that file).');
   await ensureServices(config, root, say);
-  await migrate(config, root);
+  await migrate(config);
 
   const logger = createLogger(config);
   const app = await createApp(config, { logger });
