@@ -1,8 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { text } from 'node:stream/consumers';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { IncomingMessage } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -10,6 +7,21 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { assertNever, planAnswer, splitText, type Answer } from './answer';
 import { ANY_CREDENTIAL, type Behaviour, type OkOptions, type UsageScript } from './behaviour';
 import { isRecord, type ChatRequestView, type ToolChoice } from './chat-request';
+import {
+  bearerToken,
+  DisconnectLog,
+  FakeHttpServer,
+  type HttpExchange,
+  pause,
+  receive,
+  scriptedReply,
+  ScriptQueues,
+  sendHalfThenDrop,
+  sendReply as send,
+  streamChunks,
+  type TimedChunk,
+} from './fake-http';
+import type { Reply } from './upstream-dialect';
 
 /** AWS credentials the fake knows; a session token, when set, must ride in `x-amz-security-token`. */
 export interface FakeBedrockAccessKey {
@@ -95,20 +107,7 @@ export interface BedrockDisconnect {
   readonly framesSent: number;
 }
 
-interface Reply {
-  readonly status: number;
-  readonly body: unknown;
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-interface Exchange {
-  readonly res: ServerResponse;
-  readonly signal: AbortSignal;
-  readonly startedAt: number;
-  request: BedrockRecordedRequest | null;
-  framesSent: number;
-  droppedBySelf: boolean;
-}
+type Exchange = HttpExchange<BedrockRecordedRequest>;
 
 /** One ConverseStream event: its `:event-type` and inner payload. */
 interface StreamEvent {
@@ -181,57 +180,42 @@ const HTTP_STATUS_OF_EXCEPTION: Readonly<Record<BedrockStreamException, number>>
 export class FakeBedrock {
   /** Every request received since start or the last `reset()`, in arrival order. */
   readonly requests: BedrockRecordedRequest[] = [];
-  readonly disconnects: BedrockDisconnect[] = [];
+  readonly disconnects: BedrockDisconnect[];
 
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-  private readonly inFlight = new Set<AbortController>();
-  private readonly queues = new Map<string, FakeBedrockBehaviour[]>();
+  private readonly http: FakeHttpServer<BedrockRecordedRequest>;
+  private readonly queues = new ScriptQueues<FakeBedrockBehaviour>(OK);
+  private readonly disconnectLog = new DisconnectLog<BedrockDisconnect>('fake Bedrock');
   private readonly accessKeys: ReadonlyMap<string, FakeBedrockAccessKey>;
   private readonly apiKeys: ReadonlySet<string>;
   private readonly models: ReadonlySet<string> | null;
   private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
-  private readonly disconnectWaiters: ((disconnect: BedrockDisconnect) => void)[] = [];
-  private fallback: FakeBedrockBehaviour = OK;
-  private listeningUrl: string | null = null;
-  private closed = false;
   private sequence = 0;
-  private observedDisconnects = 0;
 
   private constructor(private readonly options: FakeBedrockOptions) {
     this.accessKeys = new Map((options.accessKeys ?? [FAKE_BEDROCK_ACCESS_KEY]).map((key) => [key.accessKeyId, key]));
     this.apiKeys = new Set(options.apiKeys ?? [FAKE_BEDROCK_API_KEY]);
     this.models = options.models === undefined ? null : new Set(options.models);
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+    this.disconnects = this.disconnectLog.entries;
+    this.http = new FakeHttpServer({
+      label: 'fake Bedrock',
+      handle: (req, exchange) => this.serve(req, exchange),
+      onDisconnect: ({ request, at, elapsedMs, sent }) => this.disconnectLog.record({ request, at, elapsedMs, framesSent: sent }),
     });
   }
 
   static async start(options: FakeBedrockOptions = {}): Promise<FakeBedrock> {
     const fake = new FakeBedrock(options);
-    await new Promise<void>((resolve, reject) => {
-      fake.server.once('error', reject);
-      fake.server.listen(0, '127.0.0.1', () => {
-        fake.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = fake.server.address();
-    if (address === null || typeof address === 'string') throw new Error('The fake Bedrock is not listening on TCP');
-    fake.listeningUrl = `http://127.0.0.1:${address.port}`;
+    await fake.http.listen();
     return fake;
   }
 
   /** `http://127.0.0.1:<port>`: the SDK's `endpoint`, or the gateway's BEDROCK_ENDPOINT_URL. */
   get url(): string {
-    if (this.listeningUrl === null) throw new Error('The fake Bedrock has not started');
-    return this.listeningUrl;
+    return this.http.url;
   }
 
   get openConnections(): number {
-    return this.sockets.size;
+    return this.http.openConnections;
   }
 
   /**
@@ -240,112 +224,44 @@ export class FakeBedrock {
    */
   script(credential: string, ...behaviours: readonly FakeBedrockBehaviour[]): this {
     for (const behaviour of behaviours) assertSupported(behaviour);
-    const queue = this.queues.get(credential) ?? [];
-    queue.push(...behaviours);
-    this.queues.set(credential, queue);
+    this.queues.add(credential, behaviours);
     return this;
   }
 
   setDefault(behaviour: FakeBedrockBehaviour): this {
     assertSupported(behaviour);
-    this.fallback = behaviour;
+    this.queues.setDefault(behaviour);
     return this;
   }
 
   pending(credential: string = ANY_CREDENTIAL): number {
-    return this.queues.get(credential)?.length ?? 0;
+    return this.queues.pending(credential);
   }
 
   reset(): void {
     this.requests.length = 0;
-    this.disconnects.length = 0;
-    this.observedDisconnects = 0;
-    this.queues.clear();
-    this.fallback = OK;
+    this.disconnectLog.reset();
+    this.queues.reset();
   }
 
   /** The next client disconnect not yet returned (one that already happened counts). */
   waitForDisconnect(timeoutMs = 1000): Promise<BedrockDisconnect> {
-    const ready = this.disconnects[this.observedDisconnects];
-    if (ready !== undefined) {
-      this.observedDisconnects += 1;
-      return Promise.resolve(ready);
-    }
-    return new Promise((resolve, reject) => {
-      const waiter = (disconnect: BedrockDisconnect): void => {
-        clearTimeout(timer);
-        resolve(disconnect);
-      };
-      const timer = setTimeout(() => {
-        const index = this.disconnectWaiters.indexOf(waiter);
-        if (index >= 0) this.disconnectWaiters.splice(index, 1);
-        reject(new Error(`No client disconnected from the fake Bedrock within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.disconnectWaiters.push(waiter);
-    });
+    return this.disconnectLog.next(timeoutMs);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const controller of this.inFlight) controller.abort();
-    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const socketsClosed = [...this.sockets].map(
-      (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
-    );
-    for (const socket of this.sockets) socket.destroy();
-    await Promise.all([stopped, ...socketsClosed]);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    const exchange: Exchange = {
-      res,
-      signal: controller.signal,
-      startedAt: Date.now(),
-      request: null,
-      framesSent: 0,
-      droppedBySelf: false,
-    };
-    req.on('error', ignore);
-    res.on('error', ignore);
-    res.on('close', () => {
-      this.inFlight.delete(controller);
-      controller.abort();
-      if (!res.writableFinished && !exchange.droppedBySelf && !this.closed && exchange.request !== null) {
-        this.recordDisconnect(exchange, exchange.request);
-      }
-    });
-    try {
-      await this.serve(req, exchange);
-    } catch (error) {
-      // A bug in the fake must fail the test visibly, not look like an upstream outage.
-      const message = error instanceof Error ? error.message : String(error);
-      if (res.headersSent) {
-        exchange.droppedBySelf = true;
-        res.destroy();
-      } else {
-        send(res, { status: 500, body: `fake Bedrock failure: ${message}`, headers: {} });
-      }
-    }
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   private async serve(req: IncomingMessage, exchange: Exchange): Promise<void> {
-    const rawBody = await text(req);
-    const headers = flattenHeaders(req.headers);
-    const method = req.method ?? 'GET';
-    const path = req.url ?? '/';
+    const received = await receive(req);
+    const { method, path, headers, rawBody } = received;
     const route = CONVERSE_PATH.exec(path.split('?')[0] ?? '');
     const modelId = route?.[1] === undefined ? null : safeDecode(route[1]);
     const operation = route?.[2] === 'converse' || route?.[2] === 'converse-stream' ? route[2] : null;
     const verdict = await this.authenticate(method, path, headers, rawBody);
     const request: BedrockRecordedRequest = {
-      method,
-      path,
-      headers,
-      body: parseJson(rawBody),
-      rawBody,
+      ...received,
       credential: verdict.credential,
       auth: verdict.auth,
       authorized: verdict.reply === null,
@@ -366,11 +282,7 @@ export class FakeBedrock {
       return send(exchange.res, awsError(400, 'ValidationException', 'The provided model identifier is invalid.'));
     }
     this.sequence += 1;
-    await this.perform(this.take(verdict.credential), exchange, read.view);
-  }
-
-  private take(credential: string): FakeBedrockBehaviour {
-    return this.queues.get(credential)?.shift() ?? this.queues.get(ANY_CREDENTIAL)?.shift() ?? this.fallback;
+    await this.perform(this.queues.take(verdict.credential), exchange, read.view);
   }
 
   private async perform(behaviour: FakeBedrockBehaviour, exchange: Exchange, view: ChatRequestView): Promise<void> {
@@ -398,49 +310,29 @@ export class FakeBedrock {
 
   private async complete(exchange: Exchange, view: ChatRequestView, ok: OkOptions): Promise<void> {
     const answer = planAnswer(view, ok, this.toolUseId());
-    if (!(await pause(exchange, ok.delayMs ?? 0))) return;
+    if (!(await pause(exchange.signal, ok.delayMs ?? 0))) return;
     if (!view.stream) return send(exchange.res, { status: 200, body: converseResponse(answer), headers: requestIdHeader() });
-    const frames = streamEvents(answer).map((event, i) => ({
-      bytes: this.eventFrame(event),
-      delayMs: i === 0 ? 0 : (ok.chunkDelayMs ?? 0),
-    }));
-    await this.stream(exchange, frames, 'end');
+    await this.stream(exchange, this.eventFrames(streamEvents(answer), ok.chunkDelayMs ?? 0), 'end');
   }
 
   private async fail(exchange: Exchange, behaviour: Extract<Behaviour, { kind: 'status' }>): Promise<void> {
-    if (!(await pause(exchange, behaviour.delayMs ?? 0))) return;
+    if (!(await pause(exchange.signal, behaviour.delayMs ?? 0))) return;
     const [name, message] = ERRORS[behaviour.status] ?? [
       behaviour.status >= 500 ? 'InternalServerException' : 'ValidationException',
       'Error',
     ];
-    const standard = awsError(behaviour.status, name, message);
-    const overrides = new Map(Object.entries(behaviour.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(standard.headers)) if (!overrides.has(key)) headers[key] = value;
-    for (const [key, value] of overrides) if (value !== null) headers[key] = value;
-    send(exchange.res, { status: behaviour.status, body: behaviour.body ?? standard.body, headers });
+    send(exchange.res, scriptedReply(behaviour, awsError(behaviour.status, name, message)));
   }
 
   private async drop(exchange: Exchange, view: ChatRequestView, afterEvents: number, delayMs: number): Promise<void> {
     const answer = planAnswer(view, {}, this.toolUseId());
     if (!view.stream) {
       const body = JSON.stringify(converseResponse(answer));
-      exchange.res.writeHead(200, {
-        ...requestIdHeader(),
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(body)),
-      });
-      await write(exchange.res, Buffer.from(body.slice(0, Math.floor(body.length / 2))), exchange.signal);
-      exchange.droppedBySelf = true;
-      exchange.res.destroy();
+      await sendHalfThenDrop(exchange, { ...requestIdHeader(), 'content-type': 'application/json' }, body);
       return;
     }
     const events = streamEvents(answer).slice(0, Math.max(0, afterEvents));
-    await this.stream(
-      exchange,
-      events.map((event, i) => ({ bytes: this.eventFrame(event), delayMs: i === 0 ? 0 : delayMs })),
-      'drop',
-    );
+    await this.stream(exchange, this.eventFrames(events, delayMs), 'drop');
   }
 
   private async malformed(exchange: Exchange, view: ChatRequestView, delayMs: number): Promise<void> {
@@ -457,14 +349,7 @@ export class FakeBedrock {
     // Flip a byte of the message CRC: the frame is complete but fails its checksum.
     const last = corrupted.length - 1;
     corrupted[last] = (corrupted[last] ?? 0) ^ 0xff;
-    await this.stream(
-      exchange,
-      [
-        { bytes: this.eventFrame(first), delayMs: 0 },
-        { bytes: corrupted, delayMs },
-      ],
-      'end',
-    );
+    await this.stream(exchange, [...this.eventFrames([first], 0), { chunk: corrupted, delayMs, counted: true }], 'end');
   }
 
   /** `afterEvents` null: after the role event and a couple of content events (error-chunk). */
@@ -498,31 +383,20 @@ export class FakeBedrock {
       payload['originalStatusCode'] = 500;
       payload['originalMessage'] = 'Internal server error';
     }
-    const frames = sent.map((event, i) => ({ bytes: this.eventFrame(event), delayMs: i === 0 ? 0 : delayMs }));
-    frames.push({ bytes: this.exceptionFrame(exception, payload), delayMs });
+    const frames = [
+      ...this.eventFrames(sent, delayMs),
+      { chunk: this.exceptionFrame(exception, payload), delayMs, counted: true },
+    ];
     await this.stream(exchange, frames, 'end');
   }
 
-  private async stream(
-    exchange: Exchange,
-    frames: readonly { bytes: Uint8Array; delayMs: number }[],
-    ending: 'end' | 'drop',
-  ): Promise<void> {
-    const { res, signal } = exchange;
-    res.writeHead(200, { ...requestIdHeader(), 'content-type': 'application/vnd.amazon.eventstream' });
-    res.flushHeaders();
-    for (const frame of frames) {
-      if (!(await pause(exchange, frame.delayMs))) return;
-      await write(res, frame.bytes, signal);
-      if (signal.aborted) return;
-      exchange.framesSent += 1;
-    }
-    if (ending === 'drop') {
-      exchange.droppedBySelf = true;
-      res.destroy();
-    } else {
-      res.end();
-    }
+  private async stream(exchange: Exchange, frames: readonly TimedChunk[], ending: 'end' | 'drop'): Promise<void> {
+    await streamChunks(exchange, { ...requestIdHeader(), 'content-type': 'application/vnd.amazon.eventstream' }, frames, ending);
+  }
+
+  /** Event frames, the first at once and the rest `delayMs` apart; each counts in `framesSent`. */
+  private eventFrames(events: readonly StreamEvent[], delayMs: number): TimedChunk[] {
+    return events.map((event, i) => ({ chunk: this.eventFrame(event), delayMs: i === 0 ? 0 : delayMs, counted: true }));
   }
 
   private eventFrame(event: StreamEvent): Uint8Array {
@@ -556,17 +430,6 @@ export class FakeBedrock {
     return `tooluse_fake${String(this.sequence).padStart(14, '0')}`;
   }
 
-  private recordDisconnect(exchange: Exchange, request: BedrockRecordedRequest): void {
-    const at = Date.now();
-    const disconnect: BedrockDisconnect = { request, at, elapsedMs: at - exchange.startedAt, framesSent: exchange.framesSent };
-    this.disconnects.push(disconnect);
-    const waiter = this.disconnectWaiters.shift();
-    if (waiter !== undefined) {
-      this.observedDisconnects += 1;
-      waiter(disconnect);
-    }
-  }
-
   /** Bearer API key or SigV4, checked as Bedrock does; a reply when refused. */
   private async authenticate(
     method: string,
@@ -575,10 +438,9 @@ export class FakeBedrock {
     rawBody: string,
   ): Promise<{ credential: string | null; auth: BedrockRecordedRequest['auth']; reply: Reply | null }> {
     const authorization = headers['authorization'] ?? '';
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (bearer?.[1] !== undefined) {
-      const key = bearer[1];
-      return { credential: key, auth: 'apiKey', reply: this.apiKeys.has(key) ? null : unrecognizedClient() };
+    const apiKey = bearerToken(headers);
+    if (apiKey !== null) {
+      return { credential: apiKey, auth: 'apiKey', reply: this.apiKeys.has(apiKey) ? null : unrecognizedClient() };
     }
     if (authorization === '')
       return {
@@ -926,61 +788,6 @@ function amzFormat(ms: number): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}/, '');
-}
-
-function ignore(): void {
-  // Intentionally empty: resets after a client aborts are expected; 'close' reports them.
-}
-
-async function pause(exchange: Exchange, ms: number): Promise<boolean> {
-  if (exchange.signal.aborted) return false;
-  if (ms <= 0) return true;
-  try {
-    await sleep(ms, undefined, { signal: exchange.signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function write(res: ServerResponse, chunk: Uint8Array, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || res.destroyed) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    res.write(chunk, done);
-  });
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  if (res.headersSent || res.destroyed) return;
-  const payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  const contentType = typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
-  res.writeHead(reply.status, { 'content-type': contentType, ...reply.headers });
-  res.end(payload);
-}
-
-function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-function parseJson(raw: string): unknown {
-  if (raw.trim() === '') return undefined;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function safeDecode(segment: string): string | null {

@@ -1,9 +1,8 @@
 import { createPublicKey, type KeyObject, randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { text } from 'node:stream/consumers';
 import { assertNever } from './answer';
-import { ANY_CREDENTIAL, type Behaviour } from './behaviour';
-import { FakeHttpServer, flattenHeaders, pause, sendReply } from './fake-vertex-http';
+import type { Behaviour } from './behaviour';
+import { FakeHttpServer, type HttpExchange, pause, receive, scriptedReply, ScriptQueues, sendReply } from './fake-http';
 import { createTestServiceAccount, type TestServiceAccount } from './test-service-account';
 import type { Reply } from './upstream-dialect';
 
@@ -84,14 +83,14 @@ export class FakeGoogleToken {
   private readonly http: FakeHttpServer;
   private readonly accounts = new Map<string, Account>();
   private readonly tokens = new Map<string, IssuedToken>();
-  private readonly queues = new Map<string, TokenBehaviour[]>();
+  private readonly queues = new ScriptQueues<TokenBehaviour>({ kind: 'ok' });
   private readonly expiresIn: number;
   private readonly now: () => number;
 
   private constructor(options: FakeGoogleTokenOptions) {
     this.expiresIn = options.expiresIn ?? 3599;
     this.now = options.now ?? Date.now;
-    this.http = new FakeHttpServer((req, res, signal) => this.handle(req, res, signal));
+    this.http = new FakeHttpServer({ label: 'fake token endpoint', handle: (req, exchange) => this.handle(req, exchange) });
   }
 
   static async start(options: FakeGoogleTokenOptions = {}): Promise<FakeGoogleToken> {
@@ -146,9 +145,7 @@ export class FakeGoogleToken {
    * queue). Each grant consumes one; an empty queue means a normal, verified grant.
    */
   script(clientEmail: string, ...behaviours: readonly TokenBehaviour[]): this {
-    const queue = this.queues.get(clientEmail) ?? [];
-    queue.push(...behaviours);
-    this.queues.set(clientEmail, queue);
+    this.queues.add(clientEmail, behaviours);
     return this;
   }
 
@@ -173,23 +170,22 @@ export class FakeGoogleToken {
   reset(): void {
     this.requests.length = 0;
     this.tokens.clear();
-    this.queues.clear();
+    this.queues.reset();
   }
 
   close(): Promise<void> {
     return this.http.close();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const rawBody = await text(req);
-    const headers = flattenHeaders(req.headers);
+  private async handle(req: IncomingMessage, { res, signal }: HttpExchange<unknown>): Promise<void> {
+    const { method, path, headers, rawBody } = await receive(req);
     const form = new URLSearchParams(rawBody);
     const assertion = form.get('assertion');
     const decoded = assertion === null ? null : decodeJwt(assertion);
     const record = (outcome: string): void => {
       this.requests.push({
-        method: req.method ?? 'GET',
-        path: req.url ?? '/',
+        method,
+        path,
         headers,
         rawBody,
         grantType: form.get('grant_type'),
@@ -201,7 +197,7 @@ export class FakeGoogleToken {
     };
 
     const iss = decoded !== null && typeof decoded.claims['iss'] === 'string' ? decoded.claims['iss'] : null;
-    const behaviour = this.take(iss);
+    const behaviour = this.queues.take(iss);
     switch (behaviour.kind) {
       case 'hang':
         record('scripted');
@@ -209,11 +205,7 @@ export class FakeGoogleToken {
       case 'status':
         record('scripted');
         if (!(await pause(signal, behaviour.delayMs ?? 0))) return;
-        sendReply(res, {
-          status: behaviour.status,
-          body: behaviour.body ?? googleOAuthError(behaviour.status),
-          headers: withoutNulls(behaviour.headers),
-        });
+        send(res, scriptedReply(behaviour, { status: behaviour.status, body: googleOAuthError(behaviour.status), headers: {} }));
         return;
       case 'ok':
         break;
@@ -225,13 +217,13 @@ export class FakeGoogleToken {
     if (!verdict.ok) {
       const body = verdict.reply.body;
       record(typeof body === 'object' && body !== null && 'error' in body ? String(body.error) : 'error');
-      sendReply(res, verdict.reply);
+      send(res, verdict.reply);
       return;
     }
     record('issued');
     if (!(await pause(signal, behaviour.delayMs ?? 0))) return;
     const issued = this.issue(verdict.account, verdict.scope, this.expiresIn);
-    sendReply(res, {
+    send(res, {
       status: 200,
       body: { access_token: issued.token, expires_in: this.expiresIn, token_type: 'Bearer' },
       headers: { 'cache-control': 'no-cache, no-store, max-age=0, must-revalidate', pragma: 'no-cache' },
@@ -302,11 +294,6 @@ export class FakeGoogleToken {
     this.tokens.set(token, issued);
     return issued;
   }
-
-  private take(clientEmail: string | null): TokenBehaviour {
-    const own = clientEmail === null ? undefined : this.queues.get(clientEmail)?.shift();
-    return own ?? this.queues.get(ANY_CREDENTIAL)?.shift() ?? { kind: 'ok' };
-  }
 }
 
 interface DecodedJwt {
@@ -349,8 +336,7 @@ function googleOAuthError(status: number): unknown {
   return { error: 'internal_failure', error_description: 'Backend Error' };
 }
 
-function withoutNulls(headers: Readonly<Record<string, string | null>> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) if (value !== null) out[name.toLowerCase()] = value;
-  return out;
+/** Google spells the JSON content type with a charset. */
+function send(res: ServerResponse, reply: Reply): void {
+  sendReply(res, reply, 'application/json; charset=UTF-8');
 }

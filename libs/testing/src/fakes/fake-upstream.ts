@@ -1,11 +1,21 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { text } from 'node:stream/consumers';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { IncomingMessage } from 'node:http';
 import { assertNever, planAnswer } from './answer';
 import { ANY_CREDENTIAL, type Behaviour, type OkOptions } from './behaviour';
 import { readChatRequest, type ChatRequestView } from './chat-request';
-import type { CompletionContext, Reply, StreamEvent, UpstreamDialect } from './upstream-dialect';
+import {
+  DisconnectLog,
+  FakeHttpServer,
+  type HttpExchange,
+  pause,
+  receive,
+  scriptedReply,
+  ScriptQueues,
+  sendHalfThenDrop,
+  sendReply as send,
+  streamChunks,
+  type TimedChunk,
+} from './fake-http';
+import type { CompletionContext, StreamEvent, UpstreamDialect } from './upstream-dialect';
 
 /** One request as the fake saw it. */
 export interface RecordedRequest {
@@ -39,22 +49,7 @@ export interface FakeUpstreamOptions {
   readonly validKeys?: readonly string[];
 }
 
-/** The state of one request/response pair. */
-interface Exchange {
-  readonly res: ServerResponse;
-  readonly signal: AbortSignal;
-  readonly startedAt: number;
-  request: RecordedRequest | null;
-  chunksSent: number;
-  /** The fake cut the connection itself (drop-mid-stream): not a client disconnect. */
-  droppedBySelf: boolean;
-}
-
-interface SseFrame {
-  readonly text: string;
-  readonly delayMs: number;
-  readonly data: boolean;
-}
+type Exchange = HttpExchange<RecordedRequest>;
 
 const OK: Behaviour = { kind: 'ok' };
 const DONE = 'data: [DONE]\n\n';
@@ -70,29 +65,24 @@ export class FakeUpstream {
   /** Every request received since start or the last `reset()`, in arrival order. */
   readonly requests: RecordedRequest[] = [];
   /** Every client disconnect since start or the last `reset()`. */
-  readonly disconnects: UpstreamDisconnect[] = [];
+  readonly disconnects: UpstreamDisconnect[];
 
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-  private readonly inFlight = new Set<AbortController>();
-  private readonly queues = new Map<string, Behaviour[]>();
+  private readonly http: FakeHttpServer<RecordedRequest>;
+  private readonly queues = new ScriptQueues<Behaviour>(OK);
+  private readonly disconnectLog = new DisconnectLog<UpstreamDisconnect>('fake upstream');
   private readonly validKeys: ReadonlySet<string> | null;
-  private readonly disconnectWaiters: ((disconnect: UpstreamDisconnect) => void)[] = [];
-  private fallback: Behaviour = OK;
-  private listeningUrl: string | null = null;
-  private closed = false;
   private sequence = 0;
-  private observedDisconnects = 0;
 
   protected constructor(
     private readonly dialect: UpstreamDialect,
     validKeys?: readonly string[],
   ) {
     this.validKeys = validKeys === undefined ? null : new Set(validKeys);
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+    this.disconnects = this.disconnectLog.entries;
+    this.http = new FakeHttpServer({
+      label: 'fake upstream',
+      handle: (req, exchange) => this.serve(req, exchange),
+      onDisconnect: ({ request, at, elapsedMs, sent }) => this.disconnectLog.record({ request, at, elapsedMs, chunksSent: sent }),
     });
   }
 
@@ -101,28 +91,18 @@ export class FakeUpstream {
   }
 
   protected async listen(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('The fake upstream is not listening on TCP');
-    this.listeningUrl = `http://127.0.0.1:${address.port}`;
+    await this.http.listen();
     return this;
   }
 
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:40123`. */
   get url(): string {
-    if (this.listeningUrl === null) throw new Error('The fake upstream has not started');
-    return this.listeningUrl;
+    return this.http.url;
   }
 
   /** TCP connections currently open, idle keep-alive ones included. */
   get openConnections(): number {
-    return this.sockets.size;
+    return this.http.openConnections;
   }
 
   /**
@@ -131,31 +111,27 @@ export class FakeUpstream {
    */
   script(credential: string, ...behaviours: readonly Behaviour[]): this {
     for (const behaviour of behaviours) this.assertSupported(behaviour);
-    const queue = this.queues.get(credential) ?? [];
-    queue.push(...behaviours);
-    this.queues.set(credential, queue);
+    this.queues.add(credential, behaviours);
     return this;
   }
 
   /** What requests get once the queues are empty (`ok` until changed or `reset()`). */
   setDefault(behaviour: Behaviour): this {
     this.assertSupported(behaviour);
-    this.fallback = behaviour;
+    this.queues.setDefault(behaviour);
     return this;
   }
 
   /** Scripted behaviours not yet consumed for `credential`. */
   pending(credential: string = ANY_CREDENTIAL): number {
-    return this.queues.get(credential)?.length ?? 0;
+    return this.queues.pending(credential);
   }
 
   /** Forgets recorded requests, disconnects and scripts; open connections are left alone. */
   reset(): void {
     this.requests.length = 0;
-    this.disconnects.length = 0;
-    this.observedDisconnects = 0;
-    this.queues.clear();
-    this.fallback = OK;
+    this.disconnectLog.reset();
+    this.queues.reset();
   }
 
   /**
@@ -163,37 +139,12 @@ export class FakeUpstream {
    * happened counts), so a test may start waiting after it aborted. Rejects after `timeoutMs`.
    */
   waitForDisconnect(timeoutMs = 1000): Promise<UpstreamDisconnect> {
-    const ready = this.disconnects[this.observedDisconnects];
-    if (ready !== undefined) {
-      this.observedDisconnects += 1;
-      return Promise.resolve(ready);
-    }
-    return new Promise((resolve, reject) => {
-      const waiter = (disconnect: UpstreamDisconnect): void => {
-        clearTimeout(timer);
-        resolve(disconnect);
-      };
-      const timer = setTimeout(() => {
-        const index = this.disconnectWaiters.indexOf(waiter);
-        if (index >= 0) this.disconnectWaiters.splice(index, 1);
-        reject(new Error(`No client disconnected from the fake upstream within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.disconnectWaiters.push(waiter);
-    });
+    return this.disconnectLog.next(timeoutMs);
   }
 
   /** Stops listening and destroys every connection at once, hung and streaming ones included. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const controller of this.inFlight) controller.abort();
-    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    // Waiting for each socket's own 'close' makes `openConnections` read 0 once this resolves.
-    const socketsClosed = [...this.sockets].map(
-      (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
-    );
-    for (const socket of this.sockets) socket.destroy();
-    await Promise.all([stopped, ...socketsClosed]);
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   private assertSupported(behaviour: Behaviour): void {
@@ -202,55 +153,11 @@ export class FakeUpstream {
     }
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    const exchange: Exchange = {
-      res,
-      signal: controller.signal,
-      startedAt: Date.now(),
-      request: null,
-      chunksSent: 0,
-      droppedBySelf: false,
-    };
-    // Resets after a client aborts are expected; the 'close' listener below is what reports them.
-    req.on('error', ignore);
-    res.on('error', ignore);
-    res.on('close', () => {
-      this.inFlight.delete(controller);
-      controller.abort();
-      if (!res.writableFinished && !exchange.droppedBySelf && !this.closed && exchange.request !== null) {
-        this.recordDisconnect(exchange, exchange.request);
-      }
-    });
-    try {
-      await this.serve(req, exchange);
-    } catch (error) {
-      // A bug in the fake must fail the test visibly, not look like an upstream outage.
-      const message = error instanceof Error ? error.message : String(error);
-      if (res.headersSent) {
-        exchange.droppedBySelf = true;
-        res.destroy();
-      } else {
-        send(res, { status: 500, body: `fake upstream failure: ${message}`, headers: {} });
-      }
-    }
-  }
-
   private async serve(req: IncomingMessage, exchange: Exchange): Promise<void> {
     const { res } = exchange;
-    const rawBody = await text(req);
-    const headers = flattenHeaders(req.headers);
-    const credential = this.dialect.credential(headers);
-    const request: RecordedRequest = {
-      method: req.method ?? 'GET',
-      path: req.url ?? '/',
-      headers,
-      body: parseJson(rawBody),
-      rawBody,
-      credential,
-      receivedAt: Date.now(),
-    };
+    const received = await receive(req);
+    const credential = this.dialect.credential(received.headers);
+    const request: RecordedRequest = { ...received, credential, receivedAt: Date.now() };
     this.requests.push(request);
     exchange.request = request;
 
@@ -283,11 +190,7 @@ export class FakeUpstream {
       model: served.model,
       includeUsage: read.view.includeUsage,
     };
-    await this.perform(this.take(credential), exchange, read.view, context);
-  }
-
-  private take(credential: string): Behaviour {
-    return this.queues.get(credential)?.shift() ?? this.queues.get(ANY_CREDENTIAL)?.shift() ?? this.fallback;
+    await this.perform(this.queues.take(credential), exchange, read.view, context);
   }
 
   private async perform(
@@ -326,7 +229,7 @@ export class FakeUpstream {
     const answer = planAnswer(view, ok, this.toolCallId());
     if (!view.stream) {
       // A non-streamed answer has no comment lines to carry: the processing time is just a wait.
-      if (!(await pause(exchange, (ok.delayMs ?? 0) + keepalive.comments * keepalive.intervalMs))) return;
+      if (!(await pause(exchange.signal, (ok.delayMs ?? 0) + keepalive.comments * keepalive.intervalMs))) return;
       send(exchange.res, {
         status: 200,
         body: this.dialect.completion(answer, context),
@@ -334,11 +237,11 @@ export class FakeUpstream {
       });
       return;
     }
-    if (!(await pause(exchange, ok.delayMs ?? 0))) return;
+    if (!(await pause(exchange.signal, ok.delayMs ?? 0))) return;
     const comment = this.dialect.keepaliveComment;
-    const comments: SseFrame[] = [];
+    const comments: TimedChunk[] = [];
     for (let i = 0; comment !== null && i < keepalive.comments; i++) {
-      comments.push({ text: `${comment}\n\n`, delayMs: i === 0 ? 0 : keepalive.intervalMs, data: false });
+      comments.push({ chunk: `${comment}\n\n`, delayMs: i === 0 ? 0 : keepalive.intervalMs, counted: false });
     }
     const events = this.dialect.streamEvents(answer, context);
     const firstDelayMs = comments.length > 0 ? keepalive.intervalMs : 0;
@@ -347,13 +250,8 @@ export class FakeUpstream {
   }
 
   private async fail(exchange: Exchange, behaviour: Extract<Behaviour, { kind: 'status' }>): Promise<void> {
-    if (!(await pause(exchange, behaviour.delayMs ?? 0))) return;
-    const standard = this.dialect.error(behaviour.status);
-    const overrides = new Map(Object.entries(behaviour.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(standard.headers)) if (!overrides.has(name)) headers[name] = value;
-    for (const [name, value] of overrides) if (value !== null) headers[name] = value;
-    send(exchange.res, { status: behaviour.status, body: behaviour.body ?? standard.body, headers });
+    if (!(await pause(exchange.signal, behaviour.delayMs ?? 0))) return;
+    send(exchange.res, scriptedReply(behaviour, this.dialect.error(behaviour.status)));
   }
 
   private async drop(
@@ -366,15 +264,8 @@ export class FakeUpstream {
     const answer = planAnswer(view, {}, this.toolCallId());
     if (!view.stream) {
       const body = JSON.stringify(this.dialect.completion(answer, context));
-      const headers = {
-        ...this.dialect.responseHeaders(context),
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(body)),
-      };
-      exchange.res.writeHead(200, headers);
-      await write(exchange.res, body.slice(0, Math.floor(body.length / 2)), exchange.signal);
-      exchange.droppedBySelf = true;
-      exchange.res.destroy();
+      const headers = { ...this.dialect.responseHeaders(context), 'content-type': 'application/json' };
+      await sendHalfThenDrop(exchange, headers, body);
       return;
     }
     const events = this.dialect.streamEvents(answer, context).slice(0, Math.max(0, afterChunks));
@@ -391,7 +282,11 @@ export class FakeUpstream {
       return;
     }
     const events = this.dialect.streamEvents(planAnswer(view, {}, this.toolCallId()), context).slice(0, 1);
-    const frames = [...dataFrames(events, chunkDelayMs, 0), { text: MALFORMED, delayMs: chunkDelayMs, data: true }, doneFrame()];
+    const frames = [
+      ...dataFrames(events, chunkDelayMs, 0),
+      { chunk: MALFORMED, delayMs: chunkDelayMs, counted: true },
+      doneFrame(),
+    ];
     await this.stream(exchange, context, frames, 'end');
   }
 
@@ -413,109 +308,28 @@ export class FakeUpstream {
   }
 
   /** Writes an SSE response frame by frame; `drop` destroys the socket instead of ending it. */
-  private async stream(exchange: Exchange, context: CompletionContext, frames: readonly SseFrame[], ending: 'end' | 'drop') {
-    const { res, signal } = exchange;
-    res.writeHead(200, {
+  private async stream(exchange: Exchange, context: CompletionContext, frames: readonly TimedChunk[], ending: 'end' | 'drop') {
+    const headers = {
       ...this.dialect.responseHeaders(context),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-    });
-    res.flushHeaders();
-    for (const frame of frames) {
-      if (!(await pause(exchange, frame.delayMs))) return;
-      await write(res, frame.text, signal);
-      if (signal.aborted) return;
-      if (frame.data) exchange.chunksSent += 1;
-    }
-    if (ending === 'drop') {
-      exchange.droppedBySelf = true;
-      res.destroy();
-    } else {
-      res.end();
-    }
+    };
+    await streamChunks(exchange, headers, frames, ending);
   }
 
   private toolCallId(): string {
     return `call_fake${String(this.sequence).padStart(8, '0')}`;
   }
-
-  private recordDisconnect(exchange: Exchange, request: RecordedRequest): void {
-    const at = Date.now();
-    const disconnect: UpstreamDisconnect = { request, at, elapsedMs: at - exchange.startedAt, chunksSent: exchange.chunksSent };
-    this.disconnects.push(disconnect);
-    const waiter = this.disconnectWaiters.shift();
-    if (waiter !== undefined) {
-      this.observedDisconnects += 1;
-      waiter(disconnect);
-    }
-  }
 }
 
-function ignore(): void {
-  // Intentionally empty: see the caller.
-}
-
-function dataFrames(events: readonly StreamEvent[], chunkDelayMs: number, firstDelayMs: number): SseFrame[] {
+function dataFrames(events: readonly StreamEvent[], chunkDelayMs: number, firstDelayMs: number): TimedChunk[] {
   return events.map((event, i) => ({
-    text: `data: ${JSON.stringify(event.payload)}\n\n`,
+    chunk: `data: ${JSON.stringify(event.payload)}\n\n`,
     delayMs: i === 0 ? firstDelayMs : chunkDelayMs,
-    data: true,
+    counted: true,
   }));
 }
 
-function doneFrame(): SseFrame {
-  return { text: DONE, delayMs: 0, data: false };
-}
-
-/** Waits `ms`; false when the exchange ended meanwhile (client gone or fake closed). */
-async function pause(exchange: Exchange, ms: number): Promise<boolean> {
-  if (exchange.signal.aborted) return false;
-  if (ms <= 0) return true;
-  try {
-    await sleep(ms, undefined, { signal: exchange.signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves once `text` is handed to the socket, or when the exchange ends (a dead socket never calls back). */
-function write(res: ServerResponse, chunk: string, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || res.destroyed) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    res.write(chunk, done);
-  });
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  if (res.headersSent || res.destroyed) return;
-  const payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  const contentType = typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
-  res.writeHead(reply.status, { 'content-type': contentType, ...reply.headers });
-  res.end(payload);
-}
-
-function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-function parseJson(raw: string): unknown {
-  if (raw.trim() === '') return undefined;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return undefined;
-  }
+function doneFrame(): TimedChunk {
+  return { chunk: DONE, delayMs: 0, counted: false };
 }

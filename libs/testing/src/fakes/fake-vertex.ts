@@ -1,10 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { text } from 'node:stream/consumers';
 import { assertNever, planAnswer } from './answer';
 import { ANY_CREDENTIAL, type Behaviour, type OkOptions } from './behaviour';
 import type { ChatRequestView } from './chat-request';
 import type { FakeGoogleToken, IssuedToken } from './fake-google-token';
-import { bearerToken, FakeHttpServer, flattenHeaders, parseJson, pause, sendReply, writeChunk } from './fake-vertex-http';
+import {
+  bearerToken,
+  DisconnectLog,
+  FakeHttpServer,
+  type HttpExchange,
+  pause,
+  receive,
+  scriptedReply,
+  ScriptQueues,
+  sendHalfThenDrop,
+  sendReply,
+  streamChunks,
+} from './fake-http';
 import {
   googleError,
   parseVertexPath,
@@ -48,14 +59,7 @@ export interface VertexDisconnect extends UpstreamDisconnect {
   readonly request: VertexRecordedRequest;
 }
 
-interface Exchange {
-  readonly res: ServerResponse;
-  readonly signal: AbortSignal;
-  readonly startedAt: number;
-  request: VertexRecordedRequest | null;
-  chunksSent: number;
-  droppedBySelf: boolean;
-}
+type Exchange = HttpExchange<VertexRecordedRequest>;
 
 interface Served {
   readonly family: VertexFamily;
@@ -66,6 +70,7 @@ interface Served {
 }
 
 const OK: Behaviour = { kind: 'ok' };
+const JSON_TYPE = 'application/json; charset=UTF-8';
 /** Content events an `error-chunk` stream sends before its error event. */
 const CONTENT_BEFORE_ERROR = 2;
 
@@ -83,19 +88,22 @@ export class FakeVertex {
   /** Every request since start or `reset()`, in arrival order. */
   readonly requests: VertexRecordedRequest[] = [];
   /** Clients that went away before the fake finished answering. */
-  readonly disconnects: VertexDisconnect[] = [];
+  readonly disconnects: VertexDisconnect[];
 
-  private readonly http: FakeHttpServer;
-  private readonly queues = new Map<string, Behaviour[]>();
+  private readonly http: FakeHttpServer<VertexRecordedRequest>;
+  private readonly queues = new ScriptQueues<Behaviour>(OK);
+  private readonly disconnectLog = new DisconnectLog<VertexDisconnect>('fake Vertex');
   private readonly models: ReadonlySet<string> | null;
-  private readonly disconnectWaiters: ((disconnect: VertexDisconnect) => void)[] = [];
-  private fallback: Behaviour = OK;
   private sequence = 0;
-  private observedDisconnects = 0;
 
   private constructor(private readonly options: FakeVertexOptions) {
     this.models = options.models === undefined ? null : new Set(options.models);
-    this.http = new FakeHttpServer((req, res, signal) => this.handle(req, res, signal));
+    this.disconnects = this.disconnectLog.entries;
+    this.http = new FakeHttpServer({
+      label: 'fake Vertex',
+      handle: (req, exchange) => this.handle(req, exchange),
+      onDisconnect: ({ request, at, elapsedMs, sent }) => this.disconnectLog.record({ request, at, elapsedMs, chunksSent: sent }),
+    });
   }
 
   static async start(options: FakeVertexOptions): Promise<FakeVertex> {
@@ -120,21 +128,19 @@ export class FakeVertex {
    */
   script(key: string, ...behaviours: readonly Behaviour[]): this {
     for (const behaviour of behaviours) assertSupported(behaviour);
-    const queue = this.queues.get(key) ?? [];
-    queue.push(...behaviours);
-    this.queues.set(key, queue);
+    this.queues.add(key, behaviours);
     return this;
   }
 
   /** What requests get once the queues are empty (`ok` until changed or `reset()`). */
   setDefault(behaviour: Behaviour): this {
     assertSupported(behaviour);
-    this.fallback = behaviour;
+    this.queues.setDefault(behaviour);
     return this;
   }
 
   pending(key: string = ANY_CREDENTIAL): number {
-    return this.queues.get(key)?.length ?? 0;
+    return this.queues.pending(key);
   }
 
   /** Requests that reached a model route with a valid token. */
@@ -145,58 +151,29 @@ export class FakeVertex {
   /** Forgets recorded requests, disconnects and scripts. */
   reset(): void {
     this.requests.length = 0;
-    this.disconnects.length = 0;
-    this.observedDisconnects = 0;
-    this.queues.clear();
-    this.fallback = OK;
+    this.disconnectLog.reset();
+    this.queues.reset();
   }
 
   /** The next client disconnect not yet returned (one that already happened counts); rejects after `timeoutMs`. */
   waitForDisconnect(timeoutMs = 1000): Promise<VertexDisconnect> {
-    const ready = this.disconnects[this.observedDisconnects];
-    if (ready !== undefined) {
-      this.observedDisconnects += 1;
-      return Promise.resolve(ready);
-    }
-    return new Promise((resolve, reject) => {
-      const waiter = (disconnect: VertexDisconnect): void => {
-        clearTimeout(timer);
-        resolve(disconnect);
-      };
-      const timer = setTimeout(() => {
-        const index = this.disconnectWaiters.indexOf(waiter);
-        if (index >= 0) this.disconnectWaiters.splice(index, 1);
-        reject(new Error(`No client disconnected from the fake Vertex within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.disconnectWaiters.push(waiter);
-    });
+    return this.disconnectLog.next(timeoutMs);
   }
 
   close(): Promise<void> {
     return this.http.close();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const exchange: Exchange = { res, signal, startedAt: Date.now(), request: null, chunksSent: 0, droppedBySelf: false };
-    res.on('close', () => {
-      const request = exchange.request;
-      if (!res.writableFinished && !exchange.droppedBySelf && !this.http.isClosed && request !== null) {
-        this.recordDisconnect(exchange, request);
-      }
-    });
-    const rawBody = await text(req);
-    const headers = flattenHeaders(req.headers);
-    const token = bearerToken(headers);
+  private async handle(req: IncomingMessage, exchange: Exchange): Promise<void> {
+    const { res } = exchange;
+    const received = await receive(req);
+    const token = bearerToken(received.headers);
     const issued = token === null ? null : this.options.tokens.lookup(token);
-    const url = new URL(req.url ?? '/', 'http://fake.invalid');
+    const url = new URL(received.path, 'http://fake.invalid');
     const route = parseVertexPath(url.pathname);
     const stream = route !== null && (route.method === 'streamGenerateContent' || route.method === 'streamRawPredict');
     const request: VertexRecordedRequest = {
-      method: req.method ?? 'GET',
-      path: req.url ?? '/',
-      headers,
-      body: parseJson(rawBody),
-      rawBody,
+      ...received,
       credential: token,
       receivedAt: Date.now(),
       family: route?.family ?? null,
@@ -212,19 +189,19 @@ export class FakeVertex {
     exchange.request = request;
 
     if (issued === null) {
-      sendReply(res, googleError(401));
+      send(res, googleError(401));
       return;
     }
     if (req.method !== 'POST' || route === null) {
-      sendReply(res, googleError(404, `The requested URL ${url.pathname} was not found on this server.`));
+      send(res, googleError(404, `The requested URL ${url.pathname} was not found on this server.`));
       return;
     }
     const served = this.serve(route, url, issued, request.body, stream);
     if ('reply' in served) {
-      sendReply(res, served.reply);
+      send(res, served.reply);
       return;
     }
-    await this.perform(this.take(token, issued.clientEmail), exchange, served);
+    await this.perform(this.queues.take(token, issued.clientEmail), exchange, served);
   }
 
   /** Checks what Vertex checks before the model runs: project, method, model, body. */
@@ -271,28 +248,13 @@ export class FakeVertex {
     };
   }
 
-  private take(token: string | null, clientEmail: string): Behaviour {
-    const byToken = token === null ? undefined : this.queues.get(token)?.shift();
-    return byToken ?? this.queues.get(clientEmail)?.shift() ?? this.queues.get(ANY_CREDENTIAL)?.shift() ?? this.fallback;
-  }
-
   private async perform(behaviour: Behaviour, exchange: Exchange, served: Served): Promise<void> {
     switch (behaviour.kind) {
       case 'ok':
         return this.complete(exchange, served, behaviour);
       case 'status': {
         if (!(await pause(exchange.signal, behaviour.delayMs ?? 0))) return;
-        const standard = served.wire.error(behaviour.status);
-        const headers = new Map(Object.entries(standard.headers));
-        for (const [name, value] of Object.entries(behaviour.headers ?? {})) {
-          if (value === null) headers.delete(name.toLowerCase());
-          else headers.set(name.toLowerCase(), value);
-        }
-        sendReply(exchange.res, {
-          status: behaviour.status,
-          body: behaviour.body ?? standard.body,
-          headers: Object.fromEntries(headers),
-        });
+        send(exchange.res, scriptedReply(behaviour, served.wire.error(behaviour.status)));
         return;
       }
       case 'hang':
@@ -314,7 +276,7 @@ export class FakeVertex {
     const answer = planAnswer(served.view, ok, served.toolCallId);
     if (!(await pause(exchange.signal, ok.delayMs ?? 0))) return;
     if (!served.view.stream) {
-      sendReply(exchange.res, { status: 200, body: served.wire.completion(answer, served.context), headers: {} });
+      send(exchange.res, { status: 200, body: served.wire.completion(answer, served.context), headers: {} });
       return;
     }
     await this.stream(exchange, served.wire.streamFrames(answer, served.context), ok.chunkDelayMs ?? 0, 'end');
@@ -324,13 +286,7 @@ export class FakeVertex {
     const answer = planAnswer(served.view, {}, served.toolCallId);
     if (!served.view.stream) {
       const body = JSON.stringify(served.wire.completion(answer, served.context));
-      exchange.res.writeHead(200, {
-        'content-type': 'application/json; charset=UTF-8',
-        'content-length': String(Buffer.byteLength(body)),
-      });
-      await writeChunk(exchange.res, body.slice(0, Math.floor(body.length / 2)), exchange.signal);
-      exchange.droppedBySelf = true;
-      exchange.res.destroy();
+      await sendHalfThenDrop(exchange, { 'content-type': JSON_TYPE }, body);
       return;
     }
     const frames = served.wire.streamFrames(answer, served.context).slice(0, Math.max(0, afterChunks));
@@ -339,7 +295,7 @@ export class FakeVertex {
 
   private async malformed(exchange: Exchange, served: Served, chunkDelayMs: number): Promise<void> {
     if (!served.view.stream) {
-      sendReply(exchange.res, { status: 200, body: '{not json', headers: { 'content-type': 'application/json; charset=UTF-8' } });
+      send(exchange.res, { status: 200, body: '{not json', headers: { 'content-type': JSON_TYPE } });
       return;
     }
     const first = served.wire.streamFrames(planAnswer(served.view, {}, served.toolCallId), served.context).slice(0, 1);
@@ -348,7 +304,7 @@ export class FakeVertex {
 
   private async errorMidStream(exchange: Exchange, served: Served, chunkDelayMs: number): Promise<void> {
     if (!served.view.stream) {
-      sendReply(exchange.res, served.wire.error(served.family === 'claude' ? 529 : 500));
+      send(exchange.res, served.wire.error(served.family === 'claude' ? 529 : 500));
       return;
     }
     const frames: WireFrame[] = [];
@@ -368,33 +324,14 @@ export class FakeVertex {
     chunkDelayMs: number,
     ending: 'end' | 'drop',
   ): Promise<void> {
-    const { res, signal } = exchange;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    res.flushHeaders();
-    for (const [index, frame] of frames.entries()) {
-      if (index > 0 && !(await pause(signal, chunkDelayMs))) return;
-      await writeChunk(res, frame.text, signal);
-      if (signal.aborted) return;
-      exchange.chunksSent += 1;
-    }
-    if (ending === 'drop') {
-      exchange.droppedBySelf = true;
-      res.destroy();
-    } else {
-      res.end();
-    }
+    const chunks = frames.map((frame, i) => ({ chunk: frame.text, delayMs: i === 0 ? 0 : chunkDelayMs, counted: true }));
+    await streamChunks(exchange, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }, chunks, ending);
   }
+}
 
-  private recordDisconnect(exchange: Exchange, request: VertexRecordedRequest): void {
-    const at = Date.now();
-    const disconnect: VertexDisconnect = { request, at, elapsedMs: at - exchange.startedAt, chunksSent: exchange.chunksSent };
-    this.disconnects.push(disconnect);
-    const waiter = this.disconnectWaiters.shift();
-    if (waiter !== undefined) {
-      this.observedDisconnects += 1;
-      waiter(disconnect);
-    }
-  }
+/** Google spells the JSON content type with a charset. */
+function send(res: ServerResponse, reply: Reply): void {
+  sendReply(res, reply, JSON_TYPE);
 }
 
 function assertSupported(behaviour: Behaviour): void {
