@@ -3,6 +3,7 @@ import { KeyEvents } from '@gw/accounts';
 import { BillingPolicy, type LedgerEntryView, LedgerService } from '@gw/billing';
 import { BILLING_SETTINGS_KEY, CatalogService } from '@gw/catalog';
 import type {
+  AdminAuditView,
   AdminTenantView,
   BillingSettingsView,
   GrantCreditsBody,
@@ -192,17 +193,7 @@ export class AdminService {
     return { id: row.id, name: row.name, prompt: body.prompt, completion: body.completion, overridden: true };
   }
 
-  async auditLog(limit: number): Promise<
-    {
-      id: string;
-      actorId: string;
-      action: string;
-      targetId: string | null;
-      ip: string | null;
-      details: unknown;
-      createdAt: string;
-    }[]
-  > {
+  async auditLog(limit: number): Promise<AdminAuditView[]> {
     const rows = await this.db.prisma.adminAuditEntry.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
     return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
   }

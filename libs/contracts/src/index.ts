@@ -5,3 +5,4 @@ export * from './provider-keys.schema';
 export * from './vault.schema';
 export * from './chat.schema';
 export * from './admin.schema';
+export * from './views.schema';

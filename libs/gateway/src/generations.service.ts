@@ -1,27 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { GenerationView, Page, UsageRow } from '@gw/contracts';
 import { Database, newestFirstPage, type Generation } from '@gw/db';
 import { DomainError, pageOf } from '@gw/kernel';
-
-export interface GenerationView {
-  id: string;
-  model: string;
-  requested_model: string;
-  provider: string | null;
-  is_byok: boolean;
-  fallback: boolean;
-  attempts: unknown;
-  tokens_prompt: number;
-  tokens_completion: number;
-  cost: number;
-  upstream_inference_cost: number;
-  latency_ms: number;
-  ttfb_ms: number | null;
-  status: string;
-  streamed: boolean;
-  app_referer: string | null;
-  app_title: string | null;
-  created_at: string;
-}
 
 /** Reads generation records (tenant-scoped). */
 @Injectable()
@@ -35,7 +15,7 @@ export class GenerationsService {
   }
 
   /** Newest first; `cursor` is the id of the last generation of the previous page. */
-  async list(tenantId: string, limit: number, cursor?: string): Promise<{ data: GenerationView[]; nextCursor: string | null }> {
+  async list(tenantId: string, limit: number, cursor?: string): Promise<Page<GenerationView>> {
     const rows = await this.db.prisma.generation.findMany({
       where: { tenantId },
       ...newestFirstPage(limit, cursor),
@@ -72,14 +52,6 @@ export class GenerationsService {
 }
 
 export type UsageGroup = 'day' | 'model' | 'key' | 'provider';
-
-export interface UsageRow {
-  group: string;
-  requests: number;
-  cost: number;
-  promptTokens: number;
-  completionTokens: number;
-}
 
 // Fixed SQL per grouping (never built from input).
 const USAGE_GROUPS: Record<UsageGroup, string> = {

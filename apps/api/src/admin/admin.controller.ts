@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { SessionPrincipal } from '@gw/accounts';
 import { AdminService } from '@gw/admin';
 import {
+  type AdminAuditView,
   type AdminTenantView,
   type BillingSettingsView,
   type GrantCreditsBody,
@@ -88,7 +89,7 @@ export class AdminController {
   }
 
   @Get('audit')
-  async audit(@Query(new ZodPipe(auditQuery)) query: z.infer<typeof auditQuery>): Promise<{ data: unknown[] }> {
+  async audit(@Query(new ZodPipe(auditQuery)) query: z.infer<typeof auditQuery>): Promise<{ data: AdminAuditView[] }> {
     return { data: await this.admin.auditLog(query.limit) };
   }
 }

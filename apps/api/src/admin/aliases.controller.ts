@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Put, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { type AliasRule, assertAliasRules, CatalogService } from '@gw/catalog';
+import { assertAliasRules, CatalogService } from '@gw/catalog';
+import type { AliasRule } from '@gw/contracts';
 import { AdminOnly, SessionGuard } from '../auth/session.guard';
 import { ZodPipe } from '../http/zod.pipe';
 

@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import type { SessionPrincipal } from '@gw/accounts';
-import { type GenerationView, GenerationsService, type UsageRow } from '@gw/gateway';
+import type { GenerationView, Page, UsageRow } from '@gw/contracts';
+import { GenerationsService } from '@gw/gateway';
 import { DomainError } from '@gw/kernel';
 import { CurrentSession, SessionGuard } from '../auth/session.guard';
 import { ZodPipe } from '../http/zod.pipe';
@@ -42,7 +43,7 @@ export class UsageController {
   async list(
     @CurrentSession() session: SessionPrincipal,
     @Query(new ZodPipe(generationsQuery)) query: z.infer<typeof generationsQuery>,
-  ): Promise<{ data: GenerationView[]; nextCursor: string | null }> {
+  ): Promise<Page<GenerationView>> {
     return this.generations.list(session.tenantId, query.limit, query.cursor);
   }
 }

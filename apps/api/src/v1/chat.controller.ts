@@ -3,8 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { KeyPrincipal } from '@gw/accounts';
 import { CatalogService } from '@gw/catalog';
-import { type ChatRequestBody, chatRequestBody } from '@gw/contracts';
-import { ChatService, type GenerationView, GenerationsService } from '@gw/gateway';
+import { type ChatRequestBody, chatRequestBody, type GenerationView, type ModelView } from '@gw/contracts';
+import { ChatService, GenerationsService } from '@gw/gateway';
 import { DomainError } from '@gw/kernel';
 import { ZodPipe } from '../http/zod.pipe';
 import { CurrentKey, GatewayKeyGuard } from './key.guard';
@@ -62,7 +62,7 @@ export class ChatController {
 
   /** The catalogue in OpenRouter's shape; needs no key. */
   @Get('models')
-  models(): { data: unknown[] } {
+  models(): { data: ModelView[] } {
     const perToken = (micros: bigint) => (Number(micros) / 1e12).toFixed(12).replace(/0+$/, '').replace(/\.$/, '');
     return {
       data: this.catalog.list().map((model) => ({
