@@ -39,6 +39,16 @@ export function useFieldErrors() {
     }
     setErrors({ _form: error instanceof Error ? error.message : 'Something went wrong. Try again.' });
   }, []);
+  /** The schema's output, or null once its messages are on the fields. */
+  const parse = useCallback(<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | null => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      setErrors(zodFieldErrors(parsed.error));
+      return null;
+    }
+    setErrors({});
+    return parsed.data;
+  }, []);
   /** The message for a field, also matching server paths nested below it. */
   const of = useCallback(
     (field: string): string | undefined => {
@@ -49,5 +59,5 @@ export function useFieldErrors() {
     },
     [errors],
   );
-  return { errors, setErrors, clear, fromZod, fromError, of, form: errors['_form'] };
+  return { errors, setErrors, clear, fromZod, fromError, parse, of, form: errors['_form'] };
 }

@@ -1,15 +1,17 @@
-import { Badge, Button, Card, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
-import type { LedgerEntryJson } from '@gw/contracts';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { api, query } from '../api/client';
-import type { BalanceView, Paged } from '../api/types';
+import { Badge, Card, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import type { BalanceView, LedgerEntryJson } from '@gw/contracts';
+import { useQuery } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { LoadMore } from '../components/LoadMore';
 import { PageHeader } from '../components/PageHeader';
+import { EmptyNote, QueryTable } from '../components/QueryTable';
 import { QueryState } from '../components/QueryState';
+import { usePagedList } from '../hooks/usePagedList';
 import { formatDate, formatInt, formatUsd } from '../lib/format';
 
 const KIND_COLORS: Record<string, string> = { grant: 'teal', charge: 'gray', refund: 'blue', adjustment: 'orange' };
 
-function Allowance({ allowance }: { allowance: NonNullable<BalanceView['byokAllowance']> }) {
+function Allowance({ allowance }: { allowance: BalanceView['byokAllowance'] }) {
   const requestShare = allowance.freeRequests > 0 ? Math.min(100, (allowance.requestsUsed / allowance.freeRequests) * 100) : 100;
   const usdShare = allowance.freeUsd ? Math.min(100, (allowance.usdUsed / allowance.freeUsd) * 100) : null;
   return (
@@ -41,13 +43,7 @@ export function CreditsPage() {
     queryFn: () => api.get<BalanceView>('/api/billing/balance'),
     refetchInterval: 10_000,
   });
-  const ledger = useInfiniteQuery({
-    queryKey: ['ledger'],
-    queryFn: ({ pageParam }) => api.get<Paged<LedgerEntryJson>>(`/api/billing/ledger${query({ limit: 50, cursor: pageParam })}`),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
-  const entries = ledger.data?.pages.flatMap((page) => page.data) ?? [];
+  const { list: ledger, rows: entries } = usePagedList<LedgerEntryJson>(['ledger'], '/api/billing/ledger', 50);
   return (
     <>
       <PageHeader
@@ -56,7 +52,7 @@ export function CreditsPage() {
       />
       <QueryState isPending={balance.isPending} error={balance.error} retry={() => void balance.refetch()} />
       {balance.data && (
-        <SimpleGrid cols={{ base: 1, sm: balance.data.byokAllowance ? 3 : 2 }} mb="lg">
+        <SimpleGrid cols={{ base: 1, sm: 3 }} mb="lg">
           <Card withBorder padding="md">
             <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
               Balance
@@ -73,71 +69,58 @@ export function CreditsPage() {
               {formatUsd(balance.data.reserved)}
             </Text>
           </Card>
-          {balance.data.byokAllowance && <Allowance allowance={balance.data.byokAllowance} />}
+          <Allowance allowance={balance.data.byokAllowance} />
         </SimpleGrid>
       )}
       <Title order={4} mb="sm">
         Ledger
       </Title>
-      <QueryState isPending={ledger.isPending} error={ledger.error} retry={() => void ledger.refetch()} />
-      {ledger.isSuccess && entries.length === 0 && (
-        <Card withBorder padding="lg">
-          <Text c="dimmed" size="sm" ta="center">
-            No ledger entries yet. Grants and charges appear here.
-          </Text>
-        </Card>
-      )}
-      {entries.length > 0 && (
-        <Card withBorder padding={0}>
-          <Table.ScrollContainer minWidth={600}>
-            <Table verticalSpacing="xs" fz="sm">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>When</Table.Th>
-                  <Table.Th>Kind</Table.Th>
-                  <Table.Th>Reason</Table.Th>
-                  <Table.Th ta="right">Amount</Table.Th>
-                  <Table.Th ta="right">Balance after</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {entries.map((entry) => (
-                  <Table.Tr key={entry.id}>
-                    <Table.Td>{formatDate(entry.createdAt)}</Table.Td>
-                    <Table.Td>
-                      <Badge size="sm" variant="light" color={KIND_COLORS[entry.kind] ?? 'gray'}>
-                        {entry.kind}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      {entry.reason ??
-                        (entry.generationId ? (
-                          <Text size="xs" ff="monospace">
-                            {entry.generationId}
-                          </Text>
-                        ) : (
-                          '—'
-                        ))}
-                    </Table.Td>
-                    <Table.Td ta="right" c={entry.amount < 0 ? undefined : 'teal'}>
-                      {entry.amount > 0 ? '+' : ''}
-                      {formatUsd(entry.amount)}
-                    </Table.Td>
-                    <Table.Td ta="right">{formatUsd(entry.balanceAfter)}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
-      {ledger.hasNextPage && (
-        <Group justify="center" mt="sm">
-          <Button variant="default" loading={ledger.isFetchingNextPage} onClick={() => void ledger.fetchNextPage()}>
-            Load more
-          </Button>
-        </Group>
-      )}
+      <QueryTable
+        query={ledger}
+        count={entries.length}
+        minWidth={600}
+        empty={<EmptyNote>No ledger entries yet. Grants and charges appear here.</EmptyNote>}
+      >
+        <Table verticalSpacing="xs" fz="sm">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>When</Table.Th>
+              <Table.Th>Kind</Table.Th>
+              <Table.Th>Reason</Table.Th>
+              <Table.Th ta="right">Amount</Table.Th>
+              <Table.Th ta="right">Balance after</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {entries.map((entry) => (
+              <Table.Tr key={entry.id}>
+                <Table.Td>{formatDate(entry.createdAt)}</Table.Td>
+                <Table.Td>
+                  <Badge size="sm" variant="light" color={KIND_COLORS[entry.kind] ?? 'gray'}>
+                    {entry.kind}
+                  </Badge>
+                </Table.Td>
+                <Table.Td>
+                  {entry.reason ??
+                    (entry.generationId ? (
+                      <Text size="xs" ff="monospace">
+                        {entry.generationId}
+                      </Text>
+                    ) : (
+                      '—'
+                    ))}
+                </Table.Td>
+                <Table.Td ta="right" c={entry.amount < 0 ? undefined : 'teal'}>
+                  {entry.amount > 0 ? '+' : ''}
+                  {formatUsd(entry.amount)}
+                </Table.Td>
+                <Table.Td ta="right">{formatUsd(entry.balanceAfter)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </QueryTable>
+      <LoadMore list={ledger} />
     </>
   );
 }

@@ -1,14 +1,10 @@
 import {
-  ActionIcon,
   Alert,
   Badge,
   Button,
-  Card,
-  EmptyState,
   Group,
   Menu,
   Modal,
-  NumberInput,
   PasswordInput,
   Stack,
   Switch,
@@ -19,24 +15,22 @@ import {
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { type CreatedGatewayKey, createKeyBody, type GatewayKeyView, updateKeyBody } from '@gw/contracts';
-import { IconAlertTriangle, IconDots, IconKey, IconPlus } from '@tabler/icons-react';
+import { IconAlertTriangle, IconKey, IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
-import { api, query } from '../api/client';
-import type { UsageRow } from '../api/types';
+import { api } from '../api/client';
+import { ConfirmModal } from '../components/ConfirmModal';
 import { SecretReveal } from '../components/CopyField';
+import { FormFooter } from '../components/FormFooter';
+import { CreditLimitInput, optionalNumber, RateLimitInput } from '../components/NumberFields';
 import { PageHeader } from '../components/PageHeader';
-import { QueryState } from '../components/QueryState';
+import { EmptyCard, QueryTable } from '../components/QueryTable';
+import { RowActions } from '../components/RowActions';
 import { useFieldErrors } from '../lib/field-errors';
-import { formatDate, formatUsd, utcDate } from '../lib/format';
+import { formatDate, formatUsd } from '../lib/format';
 import { memorySecrets, useMemorySecrets } from '../lib/memory-secrets';
 
 export const KEYS_KEY = ['keys'] as const;
-
-/** NumberInput gives '' for an empty field: that means "no limit". */
-function optionalNumber(value: string | number): number | undefined {
-  return value === '' ? undefined : Number(value);
-}
 
 export function useKeys() {
   return useQuery({ queryKey: KEYS_KEY, queryFn: () => api.get<{ data: GatewayKeyView[] }>('/api/keys') });
@@ -78,12 +72,11 @@ function CreateKeyModal({ opened, onClose }: { opened: boolean; onClose: () => v
       rateLimitRpm: optionalNumber(rateLimit),
       vaultAccess: vault ? { recoveryKey } : undefined,
     };
-    const parsed = createKeyBody.safeParse(body);
-    if (!parsed.success) return errors.fromZod(parsed.error);
-    errors.clear();
+    const parsed = errors.parse(createKeyBody, body);
+    if (!parsed) return;
     setBusy(true);
     try {
-      const key = await api.post<CreatedGatewayKey>('/api/keys', parsed.data);
+      const key = await api.post<CreatedGatewayKey>('/api/keys', parsed);
       memorySecrets.addKey({ id: key.id, name: key.name, hint: key.hint, secret: key.key });
       setCreated(key);
       void queryClient.invalidateQueries({ queryKey: KEYS_KEY });
@@ -125,27 +118,8 @@ function CreateKeyModal({ opened, onClose }: { opened: boolean; onClose: () => v
               data-autofocus
             />
             <Group grow align="flex-start">
-              <NumberInput
-                clampBehavior="none"
-                label="Credit limit (USD)"
-                description="Empty: no limit"
-                min={0}
-                decimalScale={6}
-                prefix="$"
-                value={creditLimit}
-                onChange={setCreditLimit}
-                error={errors.of('creditLimit')}
-              />
-              <NumberInput
-                clampBehavior="none"
-                label="Rate limit (requests/min)"
-                description="Empty: no limit"
-                min={1}
-                allowDecimal={false}
-                value={rateLimit}
-                onChange={setRateLimit}
-                error={errors.of('rateLimitRpm')}
-              />
+              <CreditLimitInput value={creditLimit} onChange={setCreditLimit} error={errors.of('creditLimit')} />
+              <RateLimitInput value={rateLimit} onChange={setRateLimit} error={errors.of('rateLimitRpm')} />
             </Group>
             <Switch
               label="Vault access (use my provider keys)"
@@ -169,19 +143,14 @@ function CreateKeyModal({ opened, onClose }: { opened: boolean; onClose: () => v
                   autoComplete="off"
                 />
               ))}
-            {errors.form && (
-              <Alert color="red" role="alert">
-                {errors.form}
-              </Alert>
-            )}
-            <Group justify="flex-end">
+            <FormFooter error={errors.form}>
               <Button variant="default" onClick={close}>
                 Cancel
               </Button>
               <Button type="submit" loading={busy}>
                 Create key
               </Button>
-            </Group>
+            </FormFooter>
           </Stack>
         </form>
       )}
@@ -215,14 +184,12 @@ function EditKeyModal({ target, onClose }: { target: GatewayKeyView | null; onCl
   });
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    const parsed = updateKeyBody.safeParse({
+    const parsed = errors.parse(updateKeyBody, {
       name,
       creditLimit: optionalNumber(creditLimit) ?? null,
       rateLimitRpm: optionalNumber(rateLimit) ?? null,
     });
-    if (!parsed.success) return errors.fromZod(parsed.error);
-    errors.clear();
-    save.mutate(parsed.data);
+    if (parsed) save.mutate(parsed);
   };
   return (
     <Modal
@@ -237,33 +204,13 @@ function EditKeyModal({ target, onClose }: { target: GatewayKeyView | null; onCl
       <form onSubmit={submit} noValidate>
         <Stack>
           <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.of('name')} />
-          <NumberInput
-            clampBehavior="none"
-            label="Credit limit (USD)"
-            description="Empty: no limit"
-            min={0}
-            prefix="$"
-            decimalScale={6}
-            value={creditLimit}
-            onChange={setCreditLimit}
-            error={errors.of('creditLimit')}
-          />
-          <NumberInput
-            clampBehavior="none"
-            label="Rate limit (requests/min)"
-            description="Empty: no limit"
-            min={1}
-            allowDecimal={false}
-            value={rateLimit}
-            onChange={setRateLimit}
-            error={errors.of('rateLimitRpm')}
-          />
-          {errors.form && <Alert color="red">{errors.form}</Alert>}
-          <Group justify="flex-end">
+          <CreditLimitInput value={creditLimit} onChange={setCreditLimit} error={errors.of('creditLimit')} />
+          <RateLimitInput value={rateLimit} onChange={setRateLimit} error={errors.of('rateLimitRpm')} />
+          <FormFooter error={errors.form}>
             <Button type="submit" loading={save.isPending}>
               Save
             </Button>
-          </Group>
+          </FormFooter>
         </Stack>
       </form>
     </Modal>
@@ -282,40 +229,22 @@ function RevokeModal({ target, onClose }: { target: GatewayKeyView | null; onClo
     },
   });
   return (
-    <Modal opened={target !== null} onClose={onClose} title="Revoke this key?" centered>
-      <Stack>
-        <Text size="sm">
-          <b>{target?.name}</b> ({target?.hint}) stops working immediately: every request with it gets 401. This cannot be undone.
-        </Text>
-        {revoke.error && <Alert color="red">{revoke.error.message}</Alert>}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button color="red" loading={revoke.isPending} onClick={() => target && revoke.mutate(target.id)}>
-            Revoke key
-          </Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <ConfirmModal
+      opened={target !== null}
+      onClose={onClose}
+      title="Revoke this key?"
+      confirmLabel="Revoke key"
+      onConfirm={() => target && revoke.mutate(target.id)}
+      loading={revoke.isPending}
+      error={revoke.error}
+    >
+      <b>{target?.name}</b> ({target?.hint}) stops working immediately: every request with it gets 401. This cannot be undone.
+    </ConfirmModal>
   );
-}
-
-/**
- * Spend per key from the usage view: the key list's own `usage` field may lag behind it, so the
- * larger of the two is shown.
- */
-function useUsageByKey() {
-  return useQuery({
-    queryKey: ['usage', 'key', 'all-time'],
-    queryFn: () => api.get<{ data: UsageRow[] }>(`/api/usage${query({ groupBy: 'key', from: '2020-01-01', to: utcDate() })}`),
-    select: (result) => new Map(result.data.map((row) => [row.group, row.cost])),
-  });
 }
 
 export function KeysPage() {
   const keys = useKeys();
-  const usageByKey = useUsageByKey();
   const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<GatewayKeyView | null>(null);
@@ -342,95 +271,84 @@ export function KeysPage() {
         description="Gateway keys call /v1 with any OpenAI-compatible client. Each key is shown once, when you create it."
         actions={create}
       />
-      <QueryState isPending={keys.isPending} error={keys.error} retry={() => void keys.refetch()} />
-      {keys.isSuccess && rows.length === 0 && (
-        <Card withBorder padding="xl">
-          <EmptyState icon={<IconKey />} title="No API keys yet" description="Create a key to call the gateway from your code.">
+      <QueryTable
+        query={keys}
+        count={rows.length}
+        minWidth={760}
+        empty={
+          <EmptyCard icon={<IconKey />} title="No API keys yet" description="Create a key to call the gateway from your code.">
             {create}
-          </EmptyState>
-        </Card>
-      )}
-      {rows.length > 0 && (
-        <Card withBorder padding={0}>
-          <Table.ScrollContainer minWidth={760}>
-            <Table verticalSpacing="sm" horizontalSpacing="md" highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Key</Table.Th>
-                  <Table.Th>Last used</Table.Th>
-                  <Table.Th ta="right">Usage / limit</Table.Th>
-                  <Table.Th ta="right">Rate limit</Table.Th>
-                  <Table.Th w={48}>
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((key) => (
-                  <Table.Tr key={key.id} data-key-row={key.name}>
-                    <Table.Td>
-                      <Group gap={6}>
-                        <Text fw={500} size="sm">
-                          {key.name}
-                        </Text>
-                        {key.byok ? (
-                          <Badge size="xs" variant="light" color="grape">
-                            Vault
-                          </Badge>
-                        ) : (
-                          <Badge size="xs" variant="light" color="gray">
-                            Credits only
-                          </Badge>
-                        )}
-                        {key.disabled && (
-                          <Badge size="xs" color="red" variant="light">
-                            Disabled
-                          </Badge>
-                        )}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text ff="monospace" size="sm" c="dimmed">
-                        {key.hint}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{formatDate(key.lastUsedAt)}</Text>
-                    </Table.Td>
-                    <Table.Td ta="right">
-                      <Text size="sm">
-                        {formatUsd(Math.max(key.usage, usageByKey.data?.get(key.id) ?? 0))} /{' '}
-                        {key.creditLimit === null ? 'no limit' : formatUsd(key.creditLimit)}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td ta="right">
-                      <Text size="sm">{key.rateLimitRpm === null ? '—' : `${key.rateLimitRpm}/min`}</Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Menu position="bottom-end">
-                        <Menu.Target>
-                          <ActionIcon variant="subtle" color="gray" aria-label={`Actions for ${key.name}`}>
-                            <IconDots size={16} />
-                          </ActionIcon>
-                        </Menu.Target>
-                        <Menu.Dropdown>
-                          <Menu.Item onClick={() => setEditing(key)}>Rename or change limits</Menu.Item>
-                          <Menu.Item onClick={() => toggle.mutate(key)}>{key.disabled ? 'Enable' : 'Disable'}</Menu.Item>
-                          <Menu.Divider />
-                          <Menu.Item color="red" onClick={() => setRevoking(key)}>
-                            Revoke
-                          </Menu.Item>
-                        </Menu.Dropdown>
-                      </Menu>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+          </EmptyCard>
+        }
+      >
+        <Table verticalSpacing="sm" horizontalSpacing="md" highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Key</Table.Th>
+              <Table.Th>Last used</Table.Th>
+              <Table.Th ta="right">Usage / limit</Table.Th>
+              <Table.Th ta="right">Rate limit</Table.Th>
+              <Table.Th w={48}>
+                <VisuallyHidden>Actions</VisuallyHidden>
+              </Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((key) => (
+              <Table.Tr key={key.id} data-key-row={key.name}>
+                <Table.Td>
+                  <Group gap={6}>
+                    <Text fw={500} size="sm">
+                      {key.name}
+                    </Text>
+                    {key.byok ? (
+                      <Badge size="xs" variant="light" color="grape">
+                        Vault
+                      </Badge>
+                    ) : (
+                      <Badge size="xs" variant="light" color="gray">
+                        Credits only
+                      </Badge>
+                    )}
+                    {key.disabled && (
+                      <Badge size="xs" color="red" variant="light">
+                        Disabled
+                      </Badge>
+                    )}
+                  </Group>
+                </Table.Td>
+                <Table.Td>
+                  <Text ff="monospace" size="sm" c="dimmed">
+                    {key.hint}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <Text size="sm">{formatDate(key.lastUsedAt)}</Text>
+                </Table.Td>
+                <Table.Td ta="right">
+                  <Text size="sm">
+                    {formatUsd(key.usage)} / {key.creditLimit === null ? 'no limit' : formatUsd(key.creditLimit)}
+                  </Text>
+                </Table.Td>
+                <Table.Td ta="right">
+                  <Text size="sm">{key.rateLimitRpm === null ? '—' : `${key.rateLimitRpm}/min`}</Text>
+                </Table.Td>
+                <Table.Td>
+                  <RowActions name={key.name}>
+                    <Menu.Item onClick={() => setEditing(key)}>Rename or change limits</Menu.Item>
+                    <Menu.Item onClick={() => toggle.mutate(key)}>{key.disabled ? 'Enable' : 'Disable'}</Menu.Item>
+                    <Menu.Divider />
+                    <Menu.Item color="red" onClick={() => setRevoking(key)}>
+                      Revoke
+                    </Menu.Item>
+                  </RowActions>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </QueryTable>
       <CreateKeyModal opened={creating} onClose={() => setCreating(false)} />
       <EditKeyModal target={editing} onClose={() => setEditing(null)} />
       <RevokeModal target={revoking} onClose={() => setRevoking(null)} />

@@ -17,7 +17,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { Link } from 'react-router';
 import { api, ApiError, send } from '../api/client';
-import type { ModelView } from '../api/types';
+import type { ModelView } from '@gw/contracts';
 import { PageHeader } from '../components/PageHeader';
 import { formatUsd } from '../lib/format';
 import { useMemorySecrets } from '../lib/memory-secrets';

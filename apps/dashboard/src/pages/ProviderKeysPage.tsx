@@ -1,10 +1,8 @@
 import {
   ActionIcon,
-  Alert,
   Badge,
   Button,
   Card,
-  EmptyState,
   FileButton,
   Group,
   Modal,
@@ -35,8 +33,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useState, type SyntheticEvent } from 'react';
 import { z } from 'zod';
 import { api } from '../api/client';
+import { ConfirmModal } from '../components/ConfirmModal';
+import { FormFooter } from '../components/FormFooter';
 import { PageHeader } from '../components/PageHeader';
-import { QueryState } from '../components/QueryState';
+import { EmptyCard, QueryTable } from '../components/QueryTable';
 import { type FieldErrors, useFieldErrors, zodFieldErrors } from '../lib/field-errors';
 import { formatDate } from '../lib/format';
 
@@ -152,12 +152,16 @@ function ProviderForm({ provider, onSaved }: { provider: ProviderId; onSaved: ()
     event.preventDefault();
     const built = build();
     if (!built.ok) return errors.setErrors(built.errors);
-    const body = createProviderKeyBody.safeParse({ provider, secret: built.secret, alwaysUse, label: label.trim() || undefined });
-    if (!body.success) return errors.fromZod(body.error);
-    errors.clear();
+    const body = errors.parse(createProviderKeyBody, {
+      provider,
+      secret: built.secret,
+      alwaysUse,
+      label: label.trim() || undefined,
+    });
+    if (!body) return;
     setBusy(true);
     try {
-      await api.post<ProviderKeyView>('/api/provider-keys', body.data);
+      await api.post<ProviderKeyView>('/api/provider-keys', body);
       resetSecrets();
       void queryClient.invalidateQueries({ queryKey: PROVIDER_KEYS_KEY });
       void queryClient.invalidateQueries({ queryKey: AUDIT_KEY });
@@ -412,16 +416,11 @@ function ProviderForm({ provider, onSaved }: { provider: ProviderId; onSaved: ()
           onChange={(e) => setAlwaysUse(e.currentTarget.checked)}
           description="Off: if this key fails (rate limit, outage, auth error) the request falls back to the platform key, paid from your credits at the full price. On: the error goes back to you instead and you never pay credits for this provider. Requests on your own key pay a small BYOK fee, waived for the month's free allowance."
         />
-        {errors.form && (
-          <Alert color="red" role="alert">
-            {errors.form}
-          </Alert>
-        )}
-        <Group justify="flex-end">
+        <FormFooter error={errors.form}>
           <Button type="submit" loading={busy}>
             Save {PROVIDER_NAMES[provider]} key
           </Button>
-        </Group>
+        </FormFooter>
       </Stack>
     </form>
   );
@@ -468,42 +467,41 @@ function VaultAudit() {
       <Title order={4} mt="xl" mb="sm">
         Vault audit log
       </Title>
-      <QueryState isPending={audit.isPending} error={audit.error} retry={() => void audit.refetch()} />
-      {audit.isSuccess && rows.length === 0 && (
-        <Text c="dimmed" size="sm">
-          No vault changes yet.
-        </Text>
-      )}
-      {rows.length > 0 && (
-        <Card withBorder padding={0}>
-          <Table.ScrollContainer minWidth={640}>
-            <Table verticalSpacing="xs" fz="sm">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>When</Table.Th>
-                  <Table.Th>Action</Table.Th>
-                  <Table.Th>Actor</Table.Th>
-                  <Table.Th>IP</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((row) => (
-                  <Table.Tr key={row.id}>
-                    <Table.Td>{formatDate(row.createdAt)}</Table.Td>
-                    <Table.Td>
-                      <Text ff="monospace" size="xs">
-                        {row.action}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>{row.actorType}</Table.Td>
-                    <Table.Td>{row.ip ?? '—'}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+      <QueryTable
+        query={audit}
+        count={rows.length}
+        minWidth={640}
+        empty={
+          <Text c="dimmed" size="sm">
+            No vault changes yet.
+          </Text>
+        }
+      >
+        <Table verticalSpacing="xs" fz="sm">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>When</Table.Th>
+              <Table.Th>Action</Table.Th>
+              <Table.Th>Actor</Table.Th>
+              <Table.Th>IP</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((row) => (
+              <Table.Tr key={row.id}>
+                <Table.Td>{formatDate(row.createdAt)}</Table.Td>
+                <Table.Td>
+                  <Text ff="monospace" size="xs">
+                    {row.action}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{row.actorType}</Table.Td>
+                <Table.Td>{row.ip ?? '—'}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </QueryTable>
     </>
   );
 }
@@ -547,117 +545,109 @@ export function ProviderKeysPage() {
         description="Bring your own OpenRouter, Azure, Bedrock or Vertex credentials. They are tried first for gateway keys with vault access."
         actions={add}
       />
-      <QueryState isPending={keys.isPending} error={keys.error} retry={() => void keys.refetch()} />
-      {keys.isSuccess && rows.length === 0 && (
-        <Card withBorder padding="xl">
-          <EmptyState
+      <QueryTable
+        query={keys}
+        count={rows.length}
+        minWidth={720}
+        empty={
+          <EmptyCard
             icon={<IconShieldLock />}
             title="No provider keys"
             description="Requests run on platform keys and are paid from credits. Add your own key to pay your provider directly."
           >
             {add}
-          </EmptyState>
-        </Card>
-      )}
-      {rows.length > 0 && (
-        <Card withBorder padding={0}>
-          <Table.ScrollContainer minWidth={720}>
-            <Table verticalSpacing="sm" horizontalSpacing="md">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Provider</Table.Th>
-                  <Table.Th>Key</Table.Th>
-                  <Table.Th>Last used</Table.Th>
-                  <Table.Th>Always use</Table.Th>
-                  <Table.Th>Enabled</Table.Th>
-                  <Table.Th w={48} />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((key) => (
-                  <Table.Tr key={key.id} data-provider-row={key.provider}>
-                    <Table.Td>
-                      <Text size="sm" fw={500}>
-                        {PROVIDER_NAMES[key.provider]}
-                      </Text>
-                      {key.label && (
-                        <Text size="xs" c="dimmed">
-                          {key.label}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap={6}>
-                        <Text ff="monospace" size="sm" c="dimmed">
-                          {key.hint}
-                        </Text>
-                        {key.region && (
-                          <Badge size="xs" variant="light">
-                            {key.region}
-                          </Badge>
-                        )}
-                        {key.modelSlugs.map((slug) => (
-                          <Badge key={slug} size="xs" variant="outline">
-                            {slug}
-                          </Badge>
-                        ))}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{formatDate(key.lastUsedAt)}</Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Switch
-                        aria-label={`Always use the ${PROVIDER_NAMES[key.provider]} key ${key.hint}`}
-                        checked={key.alwaysUse}
-                        onChange={(e) => update.mutate({ id: key.id, body: { alwaysUse: e.currentTarget.checked } })}
-                      />
-                    </Table.Td>
-                    <Table.Td>
-                      <Switch
-                        aria-label={`Enable the ${PROVIDER_NAMES[key.provider]} key ${key.hint}`}
-                        checked={!key.disabled}
-                        onChange={(e) => update.mutate({ id: key.id, body: { disabled: !e.currentTarget.checked } })}
-                      />
-                    </Table.Td>
-                    <Table.Td>
-                      <Tooltip label="Delete">
-                        <ActionIcon
-                          variant="subtle"
-                          color="red"
-                          aria-label={`Delete the ${PROVIDER_NAMES[key.provider]} key ${key.hint}`}
-                          onClick={() => setDeleting(key)}
-                        >
-                          <IconTrash size={16} />
-                        </ActionIcon>
-                      </Tooltip>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+          </EmptyCard>
+        }
+      >
+        <Table verticalSpacing="sm" horizontalSpacing="md">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Provider</Table.Th>
+              <Table.Th>Key</Table.Th>
+              <Table.Th>Last used</Table.Th>
+              <Table.Th>Always use</Table.Th>
+              <Table.Th>Enabled</Table.Th>
+              <Table.Th w={48} />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((key) => (
+              <Table.Tr key={key.id} data-provider-row={key.provider}>
+                <Table.Td>
+                  <Text size="sm" fw={500}>
+                    {PROVIDER_NAMES[key.provider]}
+                  </Text>
+                  {key.label && (
+                    <Text size="xs" c="dimmed">
+                      {key.label}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  <Group gap={6}>
+                    <Text ff="monospace" size="sm" c="dimmed">
+                      {key.hint}
+                    </Text>
+                    {key.region && (
+                      <Badge size="xs" variant="light">
+                        {key.region}
+                      </Badge>
+                    )}
+                    {key.modelSlugs.map((slug) => (
+                      <Badge key={slug} size="xs" variant="outline">
+                        {slug}
+                      </Badge>
+                    ))}
+                  </Group>
+                </Table.Td>
+                <Table.Td>
+                  <Text size="sm">{formatDate(key.lastUsedAt)}</Text>
+                </Table.Td>
+                <Table.Td>
+                  <Switch
+                    aria-label={`Always use the ${PROVIDER_NAMES[key.provider]} key ${key.hint}`}
+                    checked={key.alwaysUse}
+                    onChange={(e) => update.mutate({ id: key.id, body: { alwaysUse: e.currentTarget.checked } })}
+                  />
+                </Table.Td>
+                <Table.Td>
+                  <Switch
+                    aria-label={`Enable the ${PROVIDER_NAMES[key.provider]} key ${key.hint}`}
+                    checked={!key.disabled}
+                    onChange={(e) => update.mutate({ id: key.id, body: { disabled: !e.currentTarget.checked } })}
+                  />
+                </Table.Td>
+                <Table.Td>
+                  <Tooltip label="Delete">
+                    <ActionIcon
+                      variant="subtle"
+                      color="red"
+                      aria-label={`Delete the ${PROVIDER_NAMES[key.provider]} key ${key.hint}`}
+                      onClick={() => setDeleting(key)}
+                    >
+                      <IconTrash size={16} />
+                    </ActionIcon>
+                  </Tooltip>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </QueryTable>
       <VaultAudit />
       <AddProviderKeyModal opened={adding} onClose={() => setAdding(false)} />
-      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete this provider key?" centered>
-        <Stack>
-          <Text size="sm">
-            The sealed {deleting ? PROVIDER_NAMES[deleting.provider] : ''} key {deleting?.hint} is destroyed. Requests for this
-            provider fall back to platform keys, paid from credits.
-          </Text>
-          {remove.error && <Alert color="red">{remove.error.message}</Alert>}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>
-              Cancel
-            </Button>
-            <Button color="red" loading={remove.isPending} onClick={() => deleting && remove.mutate(deleting.id)}>
-              Delete key
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmModal
+        opened={deleting !== null}
+        onClose={() => setDeleting(null)}
+        title="Delete this provider key?"
+        confirmLabel="Delete key"
+        onConfirm={() => deleting && remove.mutate(deleting.id)}
+        loading={remove.isPending}
+        error={remove.error}
+      >
+        The sealed {deleting ? PROVIDER_NAMES[deleting.provider] : ''} key {deleting?.hint} is destroyed. Requests for this
+        provider fall back to platform keys, paid from credits.
+      </ConfirmModal>
     </>
   );
 }

@@ -1,25 +1,16 @@
 import { BarChart } from '@mantine/charts';
-import {
-  Badge,
-  Button,
-  Card,
-  Drawer,
-  EmptyState,
-  Group,
-  SegmentedControl,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  Title,
-} from '@mantine/core';
+import { Badge, Button, Card, Drawer, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { IconChartBar, IconRefresh } from '@tabler/icons-react';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { api, query } from '../api/client';
-import { attemptsOf, type GenerationView, type Paged, type UsageRow } from '../api/types';
+import type { GenerationView, UsageRow } from '@gw/contracts';
+import { attemptsOf } from '../lib/attempts';
 import { PageHeader } from '../components/PageHeader';
+import { LoadMore } from '../components/LoadMore';
+import { EmptyCard, EmptyNote, QueryTable } from '../components/QueryTable';
 import { QueryState } from '../components/QueryState';
+import { usePagedList } from '../hooks/usePagedList';
 import { formatDate, formatInt, formatUsd, utcDate } from '../lib/format';
 import { useKeys } from './KeysPage';
 
@@ -137,14 +128,7 @@ function GenerationDrawer({ generation, onClose }: { generation: GenerationView 
 
 function Generations() {
   const [selected, setSelected] = useState<GenerationView | null>(null);
-  const generations = useInfiniteQuery({
-    queryKey: ['generations'],
-    queryFn: ({ pageParam }) => api.get<Paged<GenerationView>>(`/api/generations${query({ limit: 25, cursor: pageParam })}`),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-    refetchInterval: POLL_MS,
-  });
-  const rows = generations.data?.pages.flatMap((page) => page.data) ?? [];
+  const { list: generations, rows } = usePagedList<GenerationView>(['generations'], '/api/generations', 25, POLL_MS);
   return (
     <>
       <Group justify="space-between" mt="xl" mb="sm">
@@ -153,65 +137,52 @@ function Generations() {
           Refresh
         </Button>
       </Group>
-      <QueryState isPending={generations.isPending} error={generations.error} retry={() => void generations.refetch()} />
-      {generations.isSuccess && rows.length === 0 && (
-        <Card withBorder padding="lg">
-          <Text c="dimmed" size="sm" ta="center">
-            No generations yet. Requests appear here a second or two after they finish.
-          </Text>
-        </Card>
-      )}
-      {rows.length > 0 && (
-        <Card withBorder padding={0}>
-          <Table.ScrollContainer minWidth={760}>
-            <Table verticalSpacing="xs" fz="sm" highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Time</Table.Th>
-                  <Table.Th>Model</Table.Th>
-                  <Table.Th>Provider</Table.Th>
-                  <Table.Th ta="right">Tokens</Table.Th>
-                  <Table.Th ta="right">Cost</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((generation) => (
-                  <Table.Tr
-                    key={generation.id}
-                    data-generation={generation.id}
-                    onClick={() => setSelected(generation)}
-                    onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && setSelected(generation)}
-                    tabIndex={0}
-                    style={{ cursor: 'pointer' }}
-                    aria-label={`Details of generation ${generation.id}`}
-                  >
-                    <Table.Td>{formatDate(generation.created_at)}</Table.Td>
-                    <Table.Td>{generation.model}</Table.Td>
-                    <Table.Td>{generation.provider ?? '—'}</Table.Td>
-                    <Table.Td ta="right">
-                      {formatInt(generation.tokens_prompt)} → {formatInt(generation.tokens_completion)}
-                    </Table.Td>
-                    <Table.Td ta="right" data-cost>
-                      {formatUsd(generation.cost)}
-                    </Table.Td>
-                    <Table.Td>
-                      <GenerationBadges generation={generation} />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
-      {generations.hasNextPage && (
-        <Group justify="center" mt="sm">
-          <Button variant="default" loading={generations.isFetchingNextPage} onClick={() => void generations.fetchNextPage()}>
-            Load more
-          </Button>
-        </Group>
-      )}
+      <QueryTable
+        query={generations}
+        count={rows.length}
+        minWidth={760}
+        empty={<EmptyNote>No generations yet. Requests appear here a second or two after they finish.</EmptyNote>}
+      >
+        <Table verticalSpacing="xs" fz="sm" highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Time</Table.Th>
+              <Table.Th>Model</Table.Th>
+              <Table.Th>Provider</Table.Th>
+              <Table.Th ta="right">Tokens</Table.Th>
+              <Table.Th ta="right">Cost</Table.Th>
+              <Table.Th />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((generation) => (
+              <Table.Tr
+                key={generation.id}
+                data-generation={generation.id}
+                onClick={() => setSelected(generation)}
+                onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && setSelected(generation)}
+                tabIndex={0}
+                style={{ cursor: 'pointer' }}
+                aria-label={`Details of generation ${generation.id}`}
+              >
+                <Table.Td>{formatDate(generation.created_at)}</Table.Td>
+                <Table.Td>{generation.model}</Table.Td>
+                <Table.Td>{generation.provider ?? '—'}</Table.Td>
+                <Table.Td ta="right">
+                  {formatInt(generation.tokens_prompt)} → {formatInt(generation.tokens_completion)}
+                </Table.Td>
+                <Table.Td ta="right" data-cost>
+                  {formatUsd(generation.cost)}
+                </Table.Td>
+                <Table.Td>
+                  <GenerationBadges generation={generation} />
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </QueryTable>
+      <LoadMore list={generations} />
       <GenerationDrawer generation={selected} onClose={() => setSelected(null)} />
     </>
   );
@@ -313,44 +284,41 @@ export function UsagePage() {
           aria-label="Group usage by"
         />
       </Group>
-      <QueryState isPending={grouped.isPending} error={grouped.error} retry={() => void grouped.refetch()} />
-      {grouped.isSuccess && groupRows.length === 0 && (
-        <Card withBorder padding="xl">
-          <EmptyState
+      <QueryTable
+        query={grouped}
+        count={groupRows.length}
+        minWidth={560}
+        empty={
+          <EmptyCard
             icon={<IconChartBar />}
             title="No usage in this range"
             description="Make a request with one of your API keys, or try the Playground."
           />
-        </Card>
-      )}
-      {groupRows.length > 0 && (
-        <Card withBorder padding={0}>
-          <Table.ScrollContainer minWidth={560}>
-            <Table verticalSpacing="xs" fz="sm">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{group === 'model' ? 'Model' : group === 'key' ? 'Key' : 'Provider'}</Table.Th>
-                  <Table.Th ta="right">Requests</Table.Th>
-                  <Table.Th ta="right">Prompt tokens</Table.Th>
-                  <Table.Th ta="right">Completion tokens</Table.Th>
-                  <Table.Th ta="right">Cost</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {groupRows.map((row) => (
-                  <Table.Tr key={row.group}>
-                    <Table.Td>{group === 'key' ? (keyNames.get(row.group) ?? 'Revoked key') : row.group}</Table.Td>
-                    <Table.Td ta="right">{formatInt(row.requests)}</Table.Td>
-                    <Table.Td ta="right">{formatInt(row.promptTokens)}</Table.Td>
-                    <Table.Td ta="right">{formatInt(row.completionTokens)}</Table.Td>
-                    <Table.Td ta="right">{formatUsd(row.cost)}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+        }
+      >
+        <Table verticalSpacing="xs" fz="sm">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{group === 'model' ? 'Model' : group === 'key' ? 'Key' : 'Provider'}</Table.Th>
+              <Table.Th ta="right">Requests</Table.Th>
+              <Table.Th ta="right">Prompt tokens</Table.Th>
+              <Table.Th ta="right">Completion tokens</Table.Th>
+              <Table.Th ta="right">Cost</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {groupRows.map((row) => (
+              <Table.Tr key={row.group}>
+                <Table.Td>{group === 'key' ? (keyNames.get(row.group) ?? 'Revoked key') : row.group}</Table.Td>
+                <Table.Td ta="right">{formatInt(row.requests)}</Table.Td>
+                <Table.Td ta="right">{formatInt(row.promptTokens)}</Table.Td>
+                <Table.Td ta="right">{formatInt(row.completionTokens)}</Table.Td>
+                <Table.Td ta="right">{formatUsd(row.cost)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </QueryTable>
       <Generations />
     </>
   );

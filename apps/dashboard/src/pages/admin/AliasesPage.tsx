@@ -4,7 +4,7 @@ import { IconArrowRight, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
 import { api } from '../../api/client';
-import type { AliasRule } from '../../api/types';
+import type { AliasRule } from '@gw/contracts';
 import { PageHeader } from '../../components/PageHeader';
 import { QueryState } from '../../components/QueryState';
 import { useFieldErrors } from '../../lib/field-errors';

@@ -1,12 +1,14 @@
-import { Alert, Badge, Button, Card, Group, Modal, NumberInput, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Badge, Button, Group, Modal, Stack, Table, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { type PricingView, putPricingBody } from '@gw/contracts';
 import { IconPencil, IconPlus, IconSearch } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
 import { api } from '../../api/client';
+import { FormFooter } from '../../components/FormFooter';
+import { UsdInput } from '../../components/NumberFields';
 import { PageHeader } from '../../components/PageHeader';
-import { QueryState } from '../../components/QueryState';
+import { QueryTable } from '../../components/QueryTable';
 import { useFieldErrors } from '../../lib/field-errors';
 
 const PRICING_KEY = ['admin', 'pricing'] as const;
@@ -47,14 +49,12 @@ function PriceDialog({
   });
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    const parsed = putPricingBody.safeParse({
+    const parsed = errors.parse(putPricingBody, {
       id,
       prompt: prompt === '' ? Number.NaN : Number(prompt),
       completion: completion === '' ? Number.NaN : Number(completion),
     });
-    if (!parsed.success) return errors.fromZod(parsed.error);
-    errors.clear();
-    save.mutate(parsed.data);
+    if (parsed) save.mutate(parsed);
   };
   return (
     <Modal
@@ -75,33 +75,20 @@ function PriceDialog({
             />
           )}
           <Group grow align="flex-start">
-            <NumberInput
-              clampBehavior="none"
-              label="Prompt (USD / 1M tokens)"
-              prefix="$"
-              min={0}
-              decimalScale={6}
-              value={prompt}
-              onChange={setPrompt}
-              error={errors.of('prompt')}
-            />
-            <NumberInput
-              clampBehavior="none"
+            <UsdInput label="Prompt (USD / 1M tokens)" min={0} value={prompt} onChange={setPrompt} error={errors.of('prompt')} />
+            <UsdInput
               label="Completion (USD / 1M tokens)"
-              prefix="$"
               min={0}
-              decimalScale={6}
               value={completion}
               onChange={setCompletion}
               error={errors.of('completion')}
             />
           </Group>
-          {errors.form && <Alert color="red">{errors.form}</Alert>}
-          <Group justify="flex-end">
+          <FormFooter error={errors.form}>
             <Button type="submit" loading={save.isPending}>
               Save price
             </Button>
-          </Group>
+          </FormFooter>
         </Stack>
       </form>
     </Modal>
@@ -141,57 +128,51 @@ export function PricingPage() {
         value={filter}
         onChange={(e) => setFilter(e.currentTarget.value)}
       />
-      <QueryState isPending={pricing.isPending} error={pricing.error} retry={() => void pricing.refetch()} />
-      {pricing.isSuccess && rows.length === 0 && <Text c="dimmed">No models match.</Text>}
-      {rows.length > 0 && (
-        <Card withBorder padding={0}>
-          <Table.ScrollContainer minWidth={620}>
-            <Table verticalSpacing="xs" fz="sm" highlightOnHover stickyHeader>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Model</Table.Th>
-                  <Table.Th ta="right">Prompt / 1M</Table.Th>
-                  <Table.Th ta="right">Completion / 1M</Table.Th>
-                  <Table.Th w={48} />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((row) => (
-                  <Table.Tr key={row.id}>
-                    <Table.Td>
-                      <Group gap={6}>
-                        <div>
-                          <Text size="sm">{row.name}</Text>
-                          <Text size="xs" c="dimmed" ff="monospace">
-                            {row.id}
-                          </Text>
-                        </div>
-                        {row.overridden && (
-                          <Badge size="xs" variant="light">
-                            edited
-                          </Badge>
-                        )}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td ta="right">{perMTok(row.prompt)}</Table.Td>
-                    <Table.Td ta="right">{perMTok(row.completion)}</Table.Td>
-                    <Table.Td>
-                      <Button
-                        variant="subtle"
-                        size="compact-sm"
-                        aria-label={`Edit the price of ${row.id}`}
-                        onClick={() => setEditing({ ...row, isNew: false })}
-                      >
-                        <IconPencil size={14} />
-                      </Button>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+      <QueryTable query={pricing} count={rows.length} minWidth={620} empty={<Text c="dimmed">No models match.</Text>}>
+        <Table verticalSpacing="xs" fz="sm" highlightOnHover stickyHeader>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Model</Table.Th>
+              <Table.Th ta="right">Prompt / 1M</Table.Th>
+              <Table.Th ta="right">Completion / 1M</Table.Th>
+              <Table.Th w={48} />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((row) => (
+              <Table.Tr key={row.id}>
+                <Table.Td>
+                  <Group gap={6}>
+                    <div>
+                      <Text size="sm">{row.name}</Text>
+                      <Text size="xs" c="dimmed" ff="monospace">
+                        {row.id}
+                      </Text>
+                    </div>
+                    {row.overridden && (
+                      <Badge size="xs" variant="light">
+                        edited
+                      </Badge>
+                    )}
+                  </Group>
+                </Table.Td>
+                <Table.Td ta="right">{perMTok(row.prompt)}</Table.Td>
+                <Table.Td ta="right">{perMTok(row.completion)}</Table.Td>
+                <Table.Td>
+                  <Button
+                    variant="subtle"
+                    size="compact-sm"
+                    aria-label={`Edit the price of ${row.id}`}
+                    onClick={() => setEditing({ ...row, isNew: false })}
+                  >
+                    <IconPencil size={14} />
+                  </Button>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </QueryTable>
       <PriceDialog target={editing} onClose={() => setEditing(null)} />
     </>
   );

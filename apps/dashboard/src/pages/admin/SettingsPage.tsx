@@ -1,9 +1,11 @@
-import { Alert, Button, Card, Group, NumberInput, Stack, Text } from '@mantine/core';
+import { Button, Card, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { type BillingSettingsView, putSettingsBody } from '@gw/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
 import { api } from '../../api/client';
+import { FormFooter } from '../../components/FormFooter';
+import { FeePercentInput, FreeRequestsInput, FreeUsdInput } from '../../components/NumberFields';
 import { PageHeader } from '../../components/PageHeader';
 import { QueryState } from '../../components/QueryState';
 import { useFieldErrors } from '../../lib/field-errors';
@@ -28,62 +30,43 @@ function SettingsForm({ current }: { current: BillingSettingsView }) {
   });
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    const parsed = putSettingsBody.safeParse({
+    const parsed = errors.parse(putSettingsBody, {
       byokFeeRate: feePercent === '' ? Number.NaN : Number(feePercent) / 100,
       byokFreeRequestsPerMonth: freeRequests === '' ? Number.NaN : Number(freeRequests),
       byokFreeUsdPerMonth: freeUsd === '' ? null : Number(freeUsd),
     });
-    if (!parsed.success) return errors.fromZod(parsed.error);
-    errors.clear();
-    save.mutate(parsed.data);
+    if (parsed) save.mutate(parsed);
   };
   return (
     <Card withBorder padding="lg" maw={560}>
       <form onSubmit={submit} noValidate>
         <Stack>
-          <NumberInput
-            clampBehavior="none"
-            label="BYOK fee (%)"
+          <FeePercentInput
             description="Share of the list price charged on requests served with a tenant's own key."
-            suffix="%"
-            min={0}
-            max={100}
-            decimalScale={4}
             value={feePercent}
             onChange={setFeePercent}
             error={errors.of('byokFeeRate') && `${errors.of('byokFeeRate') ?? ''} (enter 0 to 100 %)`}
           />
-          <NumberInput
-            clampBehavior="none"
-            label="Free BYOK requests per month"
+          <FreeRequestsInput
             description="Per tenant, per UTC calendar month; the fee is waived for these."
-            min={0}
-            allowDecimal={false}
-            thousandSeparator=","
             value={freeRequests}
             onChange={setFreeRequests}
             error={errors.of('byokFreeRequestsPerMonth')}
           />
-          <NumberInput
-            clampBehavior="none"
-            label="Free BYOK usage per month (USD, list price)"
+          <FreeUsdInput
             description="Optional second allowance. Empty: no USD cap on the waiver."
-            min={0}
-            prefix="$"
-            decimalScale={6}
             value={freeUsd}
             onChange={setFreeUsd}
             error={errors.of('byokFreeUsdPerMonth')}
           />
-          {errors.form && <Alert color="red">{errors.form}</Alert>}
-          <Group justify="space-between">
+          <FormFooter error={errors.form} justify="space-between">
             <Text size="xs" c="dimmed">
               Per-tenant overrides on the Tenants page win over these.
             </Text>
             <Button type="submit" loading={save.isPending}>
               Save settings
             </Button>
-          </Group>
+          </FormFooter>
         </Stack>
       </form>
     </Card>

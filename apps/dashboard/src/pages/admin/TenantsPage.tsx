@@ -1,37 +1,22 @@
-import {
-  ActionIcon,
-  Alert,
-  Badge,
-  Button,
-  Card,
-  EmptyState,
-  Group,
-  Menu,
-  Modal,
-  NumberInput,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-} from '@mantine/core';
+import { Badge, Button, Menu, Modal, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { type AdminTenantView, grantCreditsBody, patchTenantBody } from '@gw/contracts';
-import { IconDots, IconSearch, IconUsers } from '@tabler/icons-react';
+import { IconSearch, IconUsers } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
 import { api, query } from '../../api/client';
+import { FormFooter } from '../../components/FormFooter';
+import { FeePercentInput, FreeRequestsInput, FreeUsdInput, UsdInput } from '../../components/NumberFields';
 import { PageHeader } from '../../components/PageHeader';
-import { QueryState } from '../../components/QueryState';
+import { EmptyCard, QueryTable } from '../../components/QueryTable';
+import { RowActions } from '../../components/RowActions';
 import { useFieldErrors } from '../../lib/field-errors';
 import { formatPercent, formatUsd, randomId } from '../../lib/format';
 
-/** `monthToDateUsage` arrives with a newer server; shown when present. */
-type TenantRow = Omit<AdminTenantView, 'monthToDateUsage'> & { monthToDateUsage?: number };
-
 const TENANTS_KEY = ['admin', 'tenants'] as const;
 
-function GrantDialog({ tenant, onClose }: { tenant: TenantRow | null; onClose: () => void }) {
+function GrantDialog({ tenant, onClose }: { tenant: AdminTenantView | null; onClose: () => void }) {
   const queryClient = useQueryClient();
   const [amount, setAmount] = useState<string | number>('');
   const [reason, setReason] = useState('');
@@ -56,25 +41,21 @@ function GrantDialog({ tenant, onClose }: { tenant: TenantRow | null; onClose: (
   });
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    const parsed = grantCreditsBody.safeParse({ amount: amount === '' ? Number.NaN : Number(amount), reason, idempotencyKey });
-    if (!parsed.success) {
-      errors.fromZod(parsed.error);
-      if (amount === '') errors.setErrors((e) => ({ ...e, amount: 'Enter an amount in USD' }));
-      return;
-    }
-    errors.clear();
-    grant.mutate(parsed.data);
+    const parsed = errors.parse(grantCreditsBody, {
+      amount: amount === '' ? Number.NaN : Number(amount),
+      reason,
+      idempotencyKey,
+    });
+    if (parsed) grant.mutate(parsed);
+    else if (amount === '') errors.setErrors((e) => ({ ...e, amount: 'Enter an amount in USD' }));
   };
   return (
     <Modal opened={tenant !== null} onClose={close} title={`Grant credits to ${tenant?.name ?? ''}`} centered>
       <form onSubmit={submit} noValidate>
         <Stack>
-          <NumberInput
-            clampBehavior="none"
+          <UsdInput
             label="Amount (USD)"
             description="Negative amounts take credits back."
-            prefix="$"
-            decimalScale={6}
             value={amount}
             onChange={setAmount}
             error={errors.of('amount')}
@@ -87,22 +68,21 @@ function GrantDialog({ tenant, onClose }: { tenant: TenantRow | null; onClose: (
             onChange={(e) => setReason(e.currentTarget.value)}
             error={errors.of('reason')}
           />
-          {errors.form && <Alert color="red">{errors.form}</Alert>}
-          <Group justify="flex-end">
+          <FormFooter error={errors.form}>
             <Button variant="default" onClick={close}>
               Cancel
             </Button>
             <Button type="submit" loading={grant.isPending}>
               Grant credits
             </Button>
-          </Group>
+          </FormFooter>
         </Stack>
       </form>
     </Modal>
   );
 }
 
-function OverridesDialog({ tenant, onClose }: { tenant: TenantRow | null; onClose: () => void }) {
+function OverridesDialog({ tenant, onClose }: { tenant: AdminTenantView | null; onClose: () => void }) {
   const queryClient = useQueryClient();
   const [loadedFor, setLoadedFor] = useState<string | null>(null);
   const [feePercent, setFeePercent] = useState<string | number>('');
@@ -131,14 +111,12 @@ function OverridesDialog({ tenant, onClose }: { tenant: TenantRow | null; onClos
   });
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    const parsed = patchTenantBody.safeParse({
+    const parsed = errors.parse(patchTenantBody, {
       byokFeeRate: feePercent === '' ? null : Number(feePercent) / 100,
       byokFreeRequestsPerMonth: freeRequests === '' ? null : Number(freeRequests),
       byokFreeUsdPerMonth: freeUsd === '' ? null : Number(freeUsd),
     });
-    if (!parsed.success) return errors.fromZod(parsed.error);
-    errors.clear();
-    save.mutate(parsed.data);
+    if (parsed) save.mutate(parsed);
   };
   return (
     <Modal opened={tenant !== null} onClose={close} title={`BYOK overrides for ${tenant?.name ?? ''}`} centered>
@@ -147,43 +125,14 @@ function OverridesDialog({ tenant, onClose }: { tenant: TenantRow | null; onClos
           <Text size="sm" c="dimmed">
             Empty fields follow the global billing settings.
           </Text>
-          <NumberInput
-            clampBehavior="none"
-            label="BYOK fee (%)"
-            suffix="%"
-            min={0}
-            max={100}
-            decimalScale={4}
-            value={feePercent}
-            onChange={setFeePercent}
-            error={errors.of('byokFeeRate')}
-          />
-          <NumberInput
-            clampBehavior="none"
-            label="Free BYOK requests per month"
-            min={0}
-            allowDecimal={false}
-            thousandSeparator=","
-            value={freeRequests}
-            onChange={setFreeRequests}
-            error={errors.of('byokFreeRequestsPerMonth')}
-          />
-          <NumberInput
-            clampBehavior="none"
-            label="Free BYOK usage per month (USD, list price)"
-            min={0}
-            prefix="$"
-            decimalScale={6}
-            value={freeUsd}
-            onChange={setFreeUsd}
-            error={errors.of('byokFreeUsdPerMonth')}
-          />
-          {errors.form && <Alert color="red">{errors.form}</Alert>}
-          <Group justify="flex-end">
+          <FeePercentInput value={feePercent} onChange={setFeePercent} error={errors.of('byokFeeRate')} />
+          <FreeRequestsInput value={freeRequests} onChange={setFreeRequests} error={errors.of('byokFreeRequestsPerMonth')} />
+          <FreeUsdInput value={freeUsd} onChange={setFreeUsd} error={errors.of('byokFreeUsdPerMonth')} />
+          <FormFooter error={errors.form}>
             <Button type="submit" loading={save.isPending}>
               Save overrides
             </Button>
-          </Group>
+          </FormFooter>
         </Stack>
       </form>
     </Modal>
@@ -194,14 +143,14 @@ export function TenantsPage() {
   const queryClient = useQueryClient();
   const [search, setSearch] = useState('');
   const [debounced] = useDebouncedValue(search.trim(), 250);
-  const [granting, setGranting] = useState<TenantRow | null>(null);
-  const [overriding, setOverriding] = useState<TenantRow | null>(null);
+  const [granting, setGranting] = useState<AdminTenantView | null>(null);
+  const [overriding, setOverriding] = useState<AdminTenantView | null>(null);
   const tenants = useQuery({
     queryKey: [...TENANTS_KEY, debounced],
-    queryFn: () => api.get<{ data: TenantRow[] }>(`/api/admin/tenants${query({ search: debounced })}`),
+    queryFn: () => api.get<{ data: AdminTenantView[] }>(`/api/admin/tenants${query({ search: debounced })}`),
   });
   const toggle = useMutation({
-    mutationFn: (tenant: TenantRow) =>
+    mutationFn: (tenant: AdminTenantView) =>
       api.patch<AdminTenantView>(`/api/admin/tenants/${tenant.id}`, { disabled: !tenant.disabled }),
     onSuccess: (tenant) => {
       void queryClient.invalidateQueries({ queryKey: TENANTS_KEY });
@@ -210,7 +159,6 @@ export function TenantsPage() {
     onError: (error) => notifications.show({ title: 'Could not update the tenant', message: error.message, color: 'red' }),
   });
   const rows = tenants.data?.data ?? [];
-  const showMtd = rows.some((row) => row.monthToDateUsage !== undefined);
   return (
     <>
       <PageHeader title="Tenants" description="Every account on this gateway: balances, usage, overrides." />
@@ -223,87 +171,75 @@ export function TenantsPage() {
         onChange={(e) => setSearch(e.currentTarget.value)}
         maw={420}
       />
-      <QueryState isPending={tenants.isPending} error={tenants.error} retry={() => void tenants.refetch()} />
-      {tenants.isSuccess && rows.length === 0 && (
-        <Card withBorder padding="xl">
-          <EmptyState icon={<IconUsers />} title="No tenants match" description="Try another name or email." />
-        </Card>
-      )}
-      {rows.length > 0 && (
-        <Card withBorder padding={0}>
-          <Table.ScrollContainer minWidth={760}>
-            <Table verticalSpacing="sm" fz="sm" highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Tenant</Table.Th>
-                  <Table.Th ta="right">Balance</Table.Th>
-                  {showMtd && <Table.Th ta="right">Usage this month</Table.Th>}
-                  <Table.Th>BYOK overrides</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th w={48} />
+      <QueryTable
+        query={tenants}
+        count={rows.length}
+        minWidth={760}
+        empty={<EmptyCard icon={<IconUsers />} title="No tenants match" description="Try another name or email." />}
+      >
+        <Table verticalSpacing="sm" fz="sm" highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Tenant</Table.Th>
+              <Table.Th ta="right">Balance</Table.Th>
+              <Table.Th ta="right">Usage this month</Table.Th>
+              <Table.Th>BYOK overrides</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th w={48} />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((tenant) => {
+              const o = tenant.overrides;
+              const overrides = [
+                o.byokFeeRate !== null ? `fee ${formatPercent(o.byokFeeRate)}` : null,
+                o.byokFreeRequestsPerMonth !== null ? `${o.byokFreeRequestsPerMonth} free req` : null,
+                o.byokFreeUsdPerMonth !== null ? `${formatUsd(o.byokFreeUsdPerMonth)} free` : null,
+              ].filter((x) => x !== null);
+              return (
+                <Table.Tr key={tenant.id} data-tenant={tenant.users.map((u) => u.email).join(' ')}>
+                  <Table.Td>
+                    <Text size="sm" fw={500}>
+                      {tenant.name}
+                    </Text>
+                    <Text size="xs" c="dimmed">
+                      {tenant.users.map((u) => `${u.email}${u.role === 'admin' ? ' (admin)' : ''}`).join(', ')}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td ta="right" data-balance>
+                    {formatUsd(tenant.balance)}
+                  </Table.Td>
+                  <Table.Td ta="right">{formatUsd(tenant.monthToDateUsage)}</Table.Td>
+                  <Table.Td>
+                    {overrides.length ? (
+                      overrides.join(' · ')
+                    ) : (
+                      <Text size="xs" c="dimmed">
+                        defaults
+                      </Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge size="sm" variant="light" color={tenant.disabled ? 'red' : 'teal'}>
+                      {tenant.disabled ? 'Disabled' : 'Active'}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>
+                    <RowActions name={tenant.name}>
+                      <Menu.Item onClick={() => setGranting(tenant)}>Grant credits</Menu.Item>
+                      <Menu.Item onClick={() => setOverriding(tenant)}>BYOK overrides</Menu.Item>
+                      <Menu.Divider />
+                      <Menu.Item color={tenant.disabled ? undefined : 'red'} onClick={() => toggle.mutate(tenant)}>
+                        {tenant.disabled ? 'Enable tenant' : 'Disable tenant'}
+                      </Menu.Item>
+                    </RowActions>
+                  </Table.Td>
                 </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((tenant) => {
-                  const o = tenant.overrides;
-                  const overrides = [
-                    o.byokFeeRate !== null ? `fee ${formatPercent(o.byokFeeRate)}` : null,
-                    o.byokFreeRequestsPerMonth !== null ? `${o.byokFreeRequestsPerMonth} free req` : null,
-                    o.byokFreeUsdPerMonth !== null ? `${formatUsd(o.byokFreeUsdPerMonth)} free` : null,
-                  ].filter((x) => x !== null);
-                  return (
-                    <Table.Tr key={tenant.id} data-tenant={tenant.users.map((u) => u.email).join(' ')}>
-                      <Table.Td>
-                        <Text size="sm" fw={500}>
-                          {tenant.name}
-                        </Text>
-                        <Text size="xs" c="dimmed">
-                          {tenant.users.map((u) => `${u.email}${u.role === 'admin' ? ' (admin)' : ''}`).join(', ')}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td ta="right" data-balance>
-                        {formatUsd(tenant.balance)}
-                      </Table.Td>
-                      {showMtd && <Table.Td ta="right">{formatUsd(tenant.monthToDateUsage)}</Table.Td>}
-                      <Table.Td>
-                        {overrides.length ? (
-                          overrides.join(' · ')
-                        ) : (
-                          <Text size="xs" c="dimmed">
-                            defaults
-                          </Text>
-                        )}
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge size="sm" variant="light" color={tenant.disabled ? 'red' : 'teal'}>
-                          {tenant.disabled ? 'Disabled' : 'Active'}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        <Menu position="bottom-end">
-                          <Menu.Target>
-                            <ActionIcon variant="subtle" color="gray" aria-label={`Actions for ${tenant.name}`}>
-                              <IconDots size={16} />
-                            </ActionIcon>
-                          </Menu.Target>
-                          <Menu.Dropdown>
-                            <Menu.Item onClick={() => setGranting(tenant)}>Grant credits</Menu.Item>
-                            <Menu.Item onClick={() => setOverriding(tenant)}>BYOK overrides</Menu.Item>
-                            <Menu.Divider />
-                            <Menu.Item color={tenant.disabled ? undefined : 'red'} onClick={() => toggle.mutate(tenant)}>
-                              {tenant.disabled ? 'Enable tenant' : 'Disable tenant'}
-                            </Menu.Item>
-                          </Menu.Dropdown>
-                        </Menu>
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+      </QueryTable>
       <GrantDialog tenant={granting} onClose={() => setGranting(null)} />
       <OverridesDialog tenant={overriding} onClose={() => setOverriding(null)} />
     </>
