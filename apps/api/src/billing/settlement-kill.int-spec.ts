@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Client } from 'pg';
-import { ADMIN_DATABASE_URL, clearRedis, FakeOpenRouter, runId, TEST_REDIS_URL } from '@gw/testing';
-import { buildServer, freePort, type ServerProcess, startServer } from '../testing/server-process';
+import { FakeOpenRouter, TEST_REDIS_URL } from '@gw/testing';
+import { buildServer, freePort, type ServerProcess, serverStorage, startServer } from '../testing/server-process';
 import { call } from '../testing/test-app';
 
 const REQUESTS = 2_000;
@@ -17,10 +15,8 @@ const CONCURRENCY = 40;
  * ledger sums to the balance, and no reservation is left open.
  */
 describe('settlement survives a SIGKILL mid-run', () => {
-  const database = `gw_test_${runId()}_settle_${randomBytes(3).toString('hex')}`;
-  const prefix = `gwtest:${runId()}:settle:`;
-  const dbUrl = new URL(ADMIN_DATABASE_URL);
-  dbUrl.pathname = `/${database}`;
+  const storage = serverStorage('settle');
+  const prefix = storage.redisPrefix;
   let upstream: FakeOpenRouter;
   let redis: Redis;
 
@@ -34,22 +30,8 @@ describe('settlement survives a SIGKILL mid-run', () => {
   afterAll(async () => {
     redis.disconnect();
     await upstream.close();
-    await clearRedis(prefix);
-    const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await admin.end();
+    await storage.drop();
   });
-
-  async function query<T extends object>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const client = new Client({ connectionString: dbUrl.toString() });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  }
 
   async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
     const deadline = Date.now() + ms;
@@ -63,7 +45,7 @@ describe('settlement survives a SIGKILL mid-run', () => {
     const [portA, portB] = [String(await freePort()), String(await freePort())];
     const env = (port: string) => ({
       ENV_FILE: join(mkdtempSync(join(tmpdir(), 'gw-settle-')), '.env.local'),
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: storage.databaseUrl,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: prefix,
       PORT: port,
@@ -132,14 +114,14 @@ describe('settlement survives a SIGKILL mid-run', () => {
       await a.stop();
     }
 
-    const charges = await query<{ generation_id: string; n: string }>(
+    const charges = await storage.query<{ generation_id: string; n: string }>(
       `SELECT generation_id, count(*) AS n FROM ledger_entries WHERE kind = 'charge' GROUP BY generation_id`,
     );
     const perGeneration = new Map(charges.map((row) => [row.generation_id, Number(row.n)]));
     expect([...perGeneration.values()].every((n) => n === 1)).toBe(true);
     const missing = succeeded.filter((id) => perGeneration.get(id) !== 1);
     expect(missing).toEqual([]);
-    const [totals] = await query<{ sum: string; balance: string }>(
+    const [totals] = await storage.query<{ sum: string; balance: string }>(
       `SELECT (SELECT sum(amount_micros) FROM ledger_entries WHERE tenant_id = $1) AS sum,
               (SELECT balance_micros FROM tenant_balances WHERE tenant_id = $1) AS balance`,
       [tenantId],

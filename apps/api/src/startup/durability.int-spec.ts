@@ -1,20 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { ADMIN_DATABASE_URL, clearRedis, FakeOpenRouter, runId, TEST_REDIS_URL } from '@gw/testing';
-import { buildServer, freePort, startServer } from '../testing/server-process';
+import { FakeOpenRouter, TEST_REDIS_URL } from '@gw/testing';
+import { buildServer, freePort, serverStorage, startServer } from '../testing/server-process';
 import { call } from '../testing/test-app';
 
 const REQUESTS = 200;
 
 /** SPEC: nothing on the request path is lost if the process dies right after answering. */
 describe('generation records survive SIGKILL', () => {
-  const database = `gw_test_${runId()}_kill_${randomBytes(3).toString('hex')}`;
-  const prefix = `gwtest:${runId()}:kill:`;
-  const dbUrl = new URL(ADMIN_DATABASE_URL);
-  dbUrl.pathname = `/${database}`;
+  const storage = serverStorage('kill');
   let upstream: FakeOpenRouter;
 
   beforeAll(async () => {
@@ -23,22 +18,12 @@ describe('generation records survive SIGKILL', () => {
   });
   afterAll(async () => {
     await upstream.close();
-    await clearRedis(prefix);
-    const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await admin.end();
+    await storage.drop();
   });
 
   async function countGenerations(): Promise<number> {
-    const client = new Client({ connectionString: dbUrl.toString() });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM generations');
-      return Number(rows[0]?.n ?? 0);
-    } finally {
-      await client.end();
-    }
+    const rows = await storage.query<{ n: string }>('SELECT count(*) AS n FROM generations');
+    return Number(rows[0]?.n ?? 0);
   }
 
   it(`keeps all ${String(REQUESTS)} records of a process killed right after answering`, async () => {
@@ -46,9 +31,9 @@ describe('generation records survive SIGKILL', () => {
     const base = `http://127.0.0.1:${port}`;
     const env = {
       ENV_FILE: join(mkdtempSync(join(tmpdir(), 'gw-kill-')), '.env.local'),
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: storage.databaseUrl,
       REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
+      REDIS_PREFIX: storage.redisPrefix,
       PORT: port,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',

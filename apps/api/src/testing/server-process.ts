@@ -1,6 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Client, type QueryResultRow } from 'pg';
+import { ADMIN_DATABASE_URL, clearRedis, runId } from '@gw/testing';
 
 const root = join(__dirname, '../../../..');
 const main = join(root, 'dist/apps/api/src/main.js');
@@ -65,4 +68,40 @@ export async function freePort(): Promise<number> {
     if (free) return port;
   }
   throw new Error('no free port found');
+}
+
+/** Where server processes of one test keep their data: a database they create on start, and a Redis prefix. */
+export interface ServerStorage {
+  readonly databaseUrl: string;
+  readonly redisPrefix: string;
+  query<T extends QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Drops the database and clears the prefix. */
+  drop(): Promise<void>;
+}
+
+export function serverStorage(tag: string): ServerStorage {
+  const database = `gw_test_${runId()}_${tag}_${randomBytes(3).toString('hex')}`;
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${database}`;
+  const databaseUrl = url.toString();
+  const redisPrefix = `gwtest:${runId()}:${tag}:`;
+  const withClient = async <T>(connectionString: string, work: (client: Client) => Promise<T>): Promise<T> => {
+    const client = new Client({ connectionString });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    databaseUrl,
+    redisPrefix,
+    query: <T extends QueryResultRow>(sql: string, params: unknown[] = []) =>
+      withClient(databaseUrl, async (client) => (await client.query<T>(sql, params)).rows),
+    async drop() {
+      await clearRedis(redisPrefix);
+      await withClient(ADMIN_DATABASE_URL, (client) => client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+    },
+  };
 }
