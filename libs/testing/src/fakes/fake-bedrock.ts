@@ -5,22 +5,21 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { assertNever, planAnswer, splitText, type Answer } from './answer';
-import { ANY_CREDENTIAL, type Behaviour, type OkOptions, type UsageScript } from './behaviour';
+import type { Behaviour, OkOptions, UsageScript } from './behaviour';
 import { isRecord, type ChatRequestView, type ToolChoice } from './chat-request';
 import {
   bearerToken,
-  DisconnectLog,
-  FakeHttpServer,
   type HttpExchange,
   pause,
   receive,
+  type ReceivedRequest,
   scriptedReply,
-  ScriptQueues,
   sendHalfThenDrop,
   sendReply as send,
   streamChunks,
   type TimedChunk,
 } from './fake-http';
+import { ScriptedFake } from './scripted-fake';
 import type { Reply } from './upstream-dialect';
 
 /** AWS credentials the fake knows; a session token, when set, must ride in `x-amz-security-token`. */
@@ -78,16 +77,8 @@ export type FakeBedrockBehaviour =
 
 export type BedrockOperation = 'converse' | 'converse-stream';
 
-/** One request as the fake saw it. */
-export interface BedrockRecordedRequest {
-  readonly method: string;
-  /** Path plus query string, as sent (model id still percent-encoded). */
-  readonly path: string;
-  /** Lower-cased names; repeated headers joined with `, `. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** The parsed JSON body; undefined when empty or not JSON. */
-  readonly body: unknown;
-  readonly rawBody: string;
+/** One request as the fake saw it; `path` still has the model id percent-encoded. */
+export interface BedrockRecordedRequest extends ReceivedRequest {
   /** The access key id (SigV4) or API key (Bearer) the request named, verified or not. */
   readonly credential: string | null;
   readonly auth: 'sigv4' | 'apiKey' | null;
@@ -175,16 +166,10 @@ const HTTP_STATUS_OF_EXCEPTION: Readonly<Record<BedrockStreamException, number>>
  * (JSON) and `/converse-stream` (binary event stream). It verifies real SigV4 signatures by
  * re-signing the request it received with `@smithy/signature-v4` and the secret of the named
  * access key, and Bearer API keys. Behaviours are scripted per credential (access key id or API
- * key), like the OpenAI-protocol fakes.
+ * key), like the OpenAI-protocol fakes. `url` is the SDK's `endpoint`, or the gateway's
+ * BEDROCK_ENDPOINT_URL.
  */
-export class FakeBedrock {
-  /** Every request received since start or the last `reset()`, in arrival order. */
-  readonly requests: BedrockRecordedRequest[] = [];
-  readonly disconnects: BedrockDisconnect[];
-
-  private readonly http: FakeHttpServer<BedrockRecordedRequest>;
-  private readonly queues = new ScriptQueues<FakeBedrockBehaviour>(OK);
-  private readonly disconnectLog = new DisconnectLog<BedrockDisconnect>('fake Bedrock');
+export class FakeBedrock extends ScriptedFake<FakeBedrockBehaviour, BedrockRecordedRequest, BedrockDisconnect> {
   private readonly accessKeys: ReadonlyMap<string, FakeBedrockAccessKey>;
   private readonly apiKeys: ReadonlySet<string>;
   private readonly models: ReadonlySet<string> | null;
@@ -192,68 +177,25 @@ export class FakeBedrock {
   private sequence = 0;
 
   private constructor(private readonly options: FakeBedrockOptions) {
+    super({
+      label: 'fake Bedrock',
+      ok: OK,
+      disconnect: ({ request, at, elapsedMs, sent }) => ({ request, at, elapsedMs, framesSent: sent }),
+    });
     this.accessKeys = new Map((options.accessKeys ?? [FAKE_BEDROCK_ACCESS_KEY]).map((key) => [key.accessKeyId, key]));
     this.apiKeys = new Set(options.apiKeys ?? [FAKE_BEDROCK_API_KEY]);
     this.models = options.models === undefined ? null : new Set(options.models);
-    this.disconnects = this.disconnectLog.entries;
-    this.http = new FakeHttpServer({
-      label: 'fake Bedrock',
-      handle: (req, exchange) => this.serve(req, exchange),
-      onDisconnect: ({ request, at, elapsedMs, sent }) => this.disconnectLog.record({ request, at, elapsedMs, framesSent: sent }),
-    });
   }
 
   static async start(options: FakeBedrockOptions = {}): Promise<FakeBedrock> {
-    const fake = new FakeBedrock(options);
-    await fake.http.listen();
-    return fake;
+    return new FakeBedrock(options).listen();
   }
 
-  /** `http://127.0.0.1:<port>`: the SDK's `endpoint`, or the gateway's BEDROCK_ENDPOINT_URL. */
-  get url(): string {
-    return this.http.url;
+  protected assertSupported(behaviour: FakeBedrockBehaviour): void {
+    if (behaviour.kind === 'keepalive') throw new Error('Bedrock sends no keep-alives; script `ok` with `delayMs` instead');
   }
 
-  get openConnections(): number {
-    return this.http.openConnections;
-  }
-
-  /**
-   * Queues behaviours for requests carrying `credential`: an access key id or an API key
-   * (`ANY_CREDENTIAL` for requests whose own queue is empty). Each Converse call consumes one.
-   */
-  script(credential: string, ...behaviours: readonly FakeBedrockBehaviour[]): this {
-    for (const behaviour of behaviours) assertSupported(behaviour);
-    this.queues.add(credential, behaviours);
-    return this;
-  }
-
-  setDefault(behaviour: FakeBedrockBehaviour): this {
-    assertSupported(behaviour);
-    this.queues.setDefault(behaviour);
-    return this;
-  }
-
-  pending(credential: string = ANY_CREDENTIAL): number {
-    return this.queues.pending(credential);
-  }
-
-  reset(): void {
-    this.requests.length = 0;
-    this.disconnectLog.reset();
-    this.queues.reset();
-  }
-
-  /** The next client disconnect not yet returned (one that already happened counts). */
-  waitForDisconnect(timeoutMs = 1000): Promise<BedrockDisconnect> {
-    return this.disconnectLog.next(timeoutMs);
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async serve(req: IncomingMessage, exchange: Exchange): Promise<void> {
+  protected async handle(req: IncomingMessage, exchange: Exchange): Promise<void> {
     const received = await receive(req);
     const { method, path, headers, rawBody } = received;
     const route = CONVERSE_PATH.exec(path.split('?')[0] ?? '');
@@ -747,10 +689,6 @@ function streamEvents(answer: Answer): StreamEvent[] {
     { type: 'metadata', payload: { usage: usageJson(answer.usage), metrics: { latencyMs: 42 } }, content: false },
   );
   return events;
-}
-
-function assertSupported(behaviour: FakeBedrockBehaviour): void {
-  if (behaviour.kind === 'keepalive') throw new Error('Bedrock sends no keep-alives; script `ok` with `delayMs` instead');
 }
 
 function requestIdHeader(): Record<string, string> {

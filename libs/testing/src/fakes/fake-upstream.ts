@@ -1,32 +1,23 @@
 import type { IncomingMessage } from 'node:http';
 import { assertNever, planAnswer } from './answer';
-import { ANY_CREDENTIAL, type Behaviour, type OkOptions } from './behaviour';
+import type { Behaviour, OkOptions } from './behaviour';
 import { readChatRequest, type ChatRequestView } from './chat-request';
 import {
-  DisconnectLog,
-  FakeHttpServer,
   type HttpExchange,
   pause,
   receive,
+  type ReceivedRequest,
   scriptedReply,
-  ScriptQueues,
   sendHalfThenDrop,
   sendReply as send,
   streamChunks,
   type TimedChunk,
 } from './fake-http';
+import { ScriptedFake } from './scripted-fake';
 import type { CompletionContext, StreamEvent, UpstreamDialect } from './upstream-dialect';
 
 /** One request as the fake saw it. */
-export interface RecordedRequest {
-  readonly method: string;
-  /** Path plus query string, as sent. */
-  readonly path: string;
-  /** Lower-cased names; repeated headers joined with `, `. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** The parsed JSON body; undefined when empty or not JSON (see `rawBody`). */
-  readonly body: unknown;
-  readonly rawBody: string;
+export interface RecordedRequest extends ReceivedRequest {
   /** The bearer token or Azure `api-key` the request carried, null when none. */
   readonly credential: string | null;
   readonly receivedAt: number;
@@ -61,15 +52,7 @@ const CONTENT_BEFORE_ERROR = 2;
  * A scriptable OpenAI-protocol upstream on a bare `node:http` server, for tests. The provider's
  * URLs, credentials and wire quirks come from its `UpstreamDialect`; behaviours come from scripts.
  */
-export class FakeUpstream {
-  /** Every request received since start or the last `reset()`, in arrival order. */
-  readonly requests: RecordedRequest[] = [];
-  /** Every client disconnect since start or the last `reset()`. */
-  readonly disconnects: UpstreamDisconnect[];
-
-  private readonly http: FakeHttpServer<RecordedRequest>;
-  private readonly queues = new ScriptQueues<Behaviour>(OK);
-  private readonly disconnectLog = new DisconnectLog<UpstreamDisconnect>('fake upstream');
+export class FakeUpstream extends ScriptedFake<Behaviour, RecordedRequest, UpstreamDisconnect> {
   private readonly validKeys: ReadonlySet<string> | null;
   private sequence = 0;
 
@@ -77,83 +60,25 @@ export class FakeUpstream {
     private readonly dialect: UpstreamDialect,
     validKeys?: readonly string[],
   ) {
-    this.validKeys = validKeys === undefined ? null : new Set(validKeys);
-    this.disconnects = this.disconnectLog.entries;
-    this.http = new FakeHttpServer({
+    super({
       label: 'fake upstream',
-      handle: (req, exchange) => this.serve(req, exchange),
-      onDisconnect: ({ request, at, elapsedMs, sent }) => this.disconnectLog.record({ request, at, elapsedMs, chunksSent: sent }),
+      ok: OK,
+      disconnect: ({ request, at, elapsedMs, sent }) => ({ request, at, elapsedMs, chunksSent: sent }),
     });
+    this.validKeys = validKeys === undefined ? null : new Set(validKeys);
   }
 
   static async start(options: FakeUpstreamOptions): Promise<FakeUpstream> {
     return new FakeUpstream(options.dialect, options.validKeys).listen();
   }
 
-  protected async listen(): Promise<this> {
-    await this.http.listen();
-    return this;
-  }
-
-  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:40123`. */
-  get url(): string {
-    return this.http.url;
-  }
-
-  /** TCP connections currently open, idle keep-alive ones included. */
-  get openConnections(): number {
-    return this.http.openConnections;
-  }
-
-  /**
-   * Queues behaviours for chat requests carrying `credential` (`ANY_CREDENTIAL` = `'*'` for
-   * requests whose own queue is empty). Each request consumes one; an empty queue means `ok`.
-   */
-  script(credential: string, ...behaviours: readonly Behaviour[]): this {
-    for (const behaviour of behaviours) this.assertSupported(behaviour);
-    this.queues.add(credential, behaviours);
-    return this;
-  }
-
-  /** What requests get once the queues are empty (`ok` until changed or `reset()`). */
-  setDefault(behaviour: Behaviour): this {
-    this.assertSupported(behaviour);
-    this.queues.setDefault(behaviour);
-    return this;
-  }
-
-  /** Scripted behaviours not yet consumed for `credential`. */
-  pending(credential: string = ANY_CREDENTIAL): number {
-    return this.queues.pending(credential);
-  }
-
-  /** Forgets recorded requests, disconnects and scripts; open connections are left alone. */
-  reset(): void {
-    this.requests.length = 0;
-    this.disconnectLog.reset();
-    this.queues.reset();
-  }
-
-  /**
-   * Resolves with the next client disconnect not yet returned by an earlier call (one that already
-   * happened counts), so a test may start waiting after it aborted. Rejects after `timeoutMs`.
-   */
-  waitForDisconnect(timeoutMs = 1000): Promise<UpstreamDisconnect> {
-    return this.disconnectLog.next(timeoutMs);
-  }
-
-  /** Stops listening and destroys every connection at once, hung and streaming ones included. */
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private assertSupported(behaviour: Behaviour): void {
+  protected assertSupported(behaviour: Behaviour): void {
     if (behaviour.kind === 'keepalive' && this.dialect.keepaliveComment === null) {
       throw new Error('This provider sends no SSE keep-alive comments; script `ok` with `delayMs` instead');
     }
   }
 
-  private async serve(req: IncomingMessage, exchange: Exchange): Promise<void> {
+  protected async handle(req: IncomingMessage, exchange: Exchange): Promise<void> {
     const { res } = exchange;
     const received = await receive(req);
     const credential = this.dialect.credential(received.headers);

@@ -1,17 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertNever, planAnswer } from './answer';
-import { ANY_CREDENTIAL, type Behaviour, type OkOptions } from './behaviour';
+import type { Behaviour, OkOptions } from './behaviour';
 import type { ChatRequestView } from './chat-request';
 import type { FakeGoogleToken, IssuedToken } from './fake-google-token';
 import {
   bearerToken,
-  DisconnectLog,
-  FakeHttpServer,
   type HttpExchange,
   pause,
   receive,
   scriptedReply,
-  ScriptQueues,
   sendHalfThenDrop,
   sendReply,
   streamChunks,
@@ -30,6 +27,7 @@ import {
   wireOf,
 } from './fake-vertex-wire';
 import type { RecordedRequest, UpstreamDisconnect } from './fake-upstream';
+import { ScriptedFake } from './scripted-fake';
 import type { Reply } from './upstream-dialect';
 
 export type { VertexFamily } from './fake-vertex-wire';
@@ -84,63 +82,21 @@ const CONTENT_BEFORE_ERROR = 2;
  * (client_email), per access token or for any (`'*'`) with the shared behaviours.
  * Use `url` as VERTEX_API_ENDPOINT.
  */
-export class FakeVertex {
-  /** Every request since start or `reset()`, in arrival order. */
-  readonly requests: VertexRecordedRequest[] = [];
-  /** Clients that went away before the fake finished answering. */
-  readonly disconnects: VertexDisconnect[];
-
-  private readonly http: FakeHttpServer<VertexRecordedRequest>;
-  private readonly queues = new ScriptQueues<Behaviour>(OK);
-  private readonly disconnectLog = new DisconnectLog<VertexDisconnect>('fake Vertex');
+export class FakeVertex extends ScriptedFake<Behaviour, VertexRecordedRequest, VertexDisconnect> {
   private readonly models: ReadonlySet<string> | null;
   private sequence = 0;
 
   private constructor(private readonly options: FakeVertexOptions) {
-    this.models = options.models === undefined ? null : new Set(options.models);
-    this.disconnects = this.disconnectLog.entries;
-    this.http = new FakeHttpServer({
+    super({
       label: 'fake Vertex',
-      handle: (req, exchange) => this.handle(req, exchange),
-      onDisconnect: ({ request, at, elapsedMs, sent }) => this.disconnectLog.record({ request, at, elapsedMs, chunksSent: sent }),
+      ok: OK,
+      disconnect: ({ request, at, elapsedMs, sent }) => ({ request, at, elapsedMs, chunksSent: sent }),
     });
+    this.models = options.models === undefined ? null : new Set(options.models);
   }
 
   static async start(options: FakeVertexOptions): Promise<FakeVertex> {
-    const fake = new FakeVertex(options);
-    await fake.http.listen();
-    return fake;
-  }
-
-  /** Scheme + host + port, e.g. `http://127.0.0.1:40123`: the value for VERTEX_API_ENDPOINT. */
-  get url(): string {
-    return this.http.url;
-  }
-
-  get openConnections(): number {
-    return this.http.openConnections;
-  }
-
-  /**
-   * Queues behaviours for requests authorised by `key`: a service account's client_email, one
-   * access token, or `'*'` for requests with nothing queued under their own token or account.
-   * Each request consumes one; an empty queue means `ok`. `keepalive` is OpenRouter's and refused.
-   */
-  script(key: string, ...behaviours: readonly Behaviour[]): this {
-    for (const behaviour of behaviours) assertSupported(behaviour);
-    this.queues.add(key, behaviours);
-    return this;
-  }
-
-  /** What requests get once the queues are empty (`ok` until changed or `reset()`). */
-  setDefault(behaviour: Behaviour): this {
-    assertSupported(behaviour);
-    this.queues.setDefault(behaviour);
-    return this;
-  }
-
-  pending(key: string = ANY_CREDENTIAL): number {
-    return this.queues.pending(key);
+    return new FakeVertex(options).listen();
   }
 
   /** Requests that reached a model route with a valid token. */
@@ -148,23 +104,12 @@ export class FakeVertex {
     return this.requests.filter((request) => request.clientEmail !== null && request.family !== null);
   }
 
-  /** Forgets recorded requests, disconnects and scripts. */
-  reset(): void {
-    this.requests.length = 0;
-    this.disconnectLog.reset();
-    this.queues.reset();
+  protected assertSupported(behaviour: Behaviour): void {
+    if (behaviour.kind === 'keepalive')
+      throw new Error('Vertex sends no SSE keep-alive comments; script `ok` with `delayMs` instead');
   }
 
-  /** The next client disconnect not yet returned (one that already happened counts); rejects after `timeoutMs`. */
-  waitForDisconnect(timeoutMs = 1000): Promise<VertexDisconnect> {
-    return this.disconnectLog.next(timeoutMs);
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async handle(req: IncomingMessage, exchange: Exchange): Promise<void> {
+  protected async handle(req: IncomingMessage, exchange: Exchange): Promise<void> {
     const { res } = exchange;
     const received = await receive(req);
     const token = bearerToken(received.headers);
@@ -332,9 +277,4 @@ export class FakeVertex {
 /** Google spells the JSON content type with a charset. */
 function send(res: ServerResponse, reply: Reply): void {
   sendReply(res, reply, JSON_TYPE);
-}
-
-function assertSupported(behaviour: Behaviour): void {
-  if (behaviour.kind === 'keepalive')
-    throw new Error('Vertex sends no SSE keep-alive comments; script `ok` with `delayMs` instead');
 }
