@@ -6,11 +6,11 @@ const IMAGE_TOKENS = 1_500;
 const MESSAGE_OVERHEAD = 8;
 
 /**
- * An upper estimate of a request's prompt tokens, cheap enough for every request: three
- * characters per token (tokenizers average about four on English text, fewer on code or CJK),
+ * An estimate of a request's prompt tokens, cheap enough for every request: by default an upper
+ * one at three characters per token (tokenizers average about four on English text, fewer on code or CJK),
  * a fixed amount per image, and the tool schemas' length. Walks strings; never serialises messages.
  */
-export function estimatePromptTokens(body: Pick<ChatRequestBody, 'messages' | 'tools'>): number {
+export function estimatePromptTokens(body: Pick<ChatRequestBody, 'messages' | 'tools'>, charsPerToken = 3): number {
   let chars = 0;
   let images = 0;
   for (const message of body.messages) {
@@ -27,7 +27,7 @@ export function estimatePromptTokens(body: Pick<ChatRequestBody, 'messages' | 't
     if (Array.isArray(toolCalls)) chars += JSON.stringify(toolCalls).length;
   }
   if (body.tools) chars += JSON.stringify(body.tools).length;
-  return Math.ceil(chars / 3) + body.messages.length * MESSAGE_OVERHEAD + images * IMAGE_TOKENS;
+  return Math.ceil(chars / charsPerToken) + body.messages.length * MESSAGE_OVERHEAD + images * IMAGE_TOKENS;
 }
 
 /** The completion tokens a request may produce: its own limit, else the configured default, within the context. */

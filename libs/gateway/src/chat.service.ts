@@ -93,6 +93,8 @@ interface RunState {
   httpStatus: number;
   /** What the tenant was charged (set at settlement). */
   chargeMicros: bigint;
+  /** The prompt's tokens at about four characters each, for streams cut before usage arrived. */
+  readonly promptEstimate: number;
   /** Requested parameters the current attempt's backend cannot honour (recorded, not sent). */
   dropped: readonly string[];
   settled: boolean;
@@ -203,6 +205,7 @@ export class ChatService implements OnModuleDestroy {
       httpStatus: 200,
       chargeMicros: 0n,
       settled: false,
+      promptEstimate: estimatePromptTokens(body, 4),
       dropped: [],
     };
     const run: RunContext = {
@@ -600,7 +603,11 @@ export class ChatService implements OnModuleDestroy {
 
   /** Upstream usage when given; an estimate from what was delivered when a stream was cut. */
   private effectiveUsage(state: RunState): Usage {
-    return state.usage ?? { promptTokens: 0, completionTokens: Math.ceil(state.deliveredChars / 4), upstreamCostUsd: null };
+    if (state.usage) return state.usage;
+    // A stream cut before the upstream reported usage: the prompt was sent and part of the answer
+    // delivered; both are estimated at about four characters per token.
+    if (!state.served) return { promptTokens: 0, completionTokens: 0, upstreamCostUsd: null };
+    return { promptTokens: state.promptEstimate, completionTokens: Math.ceil(state.deliveredChars / 4), upstreamCostUsd: null };
   }
 
   /** What an attempt could cost at worst: a platform attempt's price, a BYOK attempt's fee. */

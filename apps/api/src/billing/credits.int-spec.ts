@@ -279,6 +279,49 @@ describe('credits: reserve, settle, BYOK fee', () => {
     expect(openrouter.requests).toHaveLength(1);
   });
 
+  it('a BYOK failure whose credits fallback cannot be covered answers 402 after the one upstream call', async () => {
+    const tenant = await signup();
+    const vaultKey = await key(tenant, { vaultAccess: { recoveryKey: tenant.recoveryKey } });
+    await call(a.url, 'POST', '/api/provider-keys', {
+      token: tenant.session,
+      body: { provider: 'openrouter', secret: 'tenant-or-key-3' },
+    });
+    openrouter.script('tenant-or-key-3', { kind: 'status', status: 429 });
+    const res = await chat(a.url, vaultKey);
+    expect(res.status).toBe(402);
+    expect(openrouter.requests.map((r) => r.credential)).toEqual(['tenant-or-key-3']);
+    expect(await a.app.get(CreditStore).heldMicros(tenant.id)).toBe(0n);
+  });
+
+  it('charges a stream cut mid-way for what was delivered, once', async () => {
+    const tenant = await signup();
+    await grant(tenant, 1);
+    const gatewayKey = await key(tenant);
+    openrouter.script('platform-or-key', { kind: 'drop-mid-stream', afterChunks: 2 });
+    const res = await call(a.url, 'POST', '/v1/chat/completions', {
+      token: gatewayKey,
+      body: { model: MODEL, max_tokens: 20, stream: true, messages: [{ role: 'user', content: 'tell me something long' }] },
+    });
+    expect(res.status).toBe(200);
+    const events = String(res.body)
+      .split('\n\n')
+      .filter((line) => line.startsWith('data: {'))
+      .map((line) => JSON.parse(line.slice(6)) as { id: string; usage?: { cost: number; completion_tokens: number } });
+    const last = events.at(-1);
+    expect(last?.usage?.completion_tokens).toBeGreaterThan(0);
+    const charged = last?.usage?.cost ?? 0;
+    expect(charged).toBeGreaterThan(0);
+    expect(charged).toBeLessThanOrEqual(PER_REQUEST_USD);
+
+    await a.drainGenerations();
+    const id = String(events[0]?.id);
+    const generation = await call(a.url, 'GET', `/v1/generation?id=${id}`, { token: gatewayKey });
+    expect(generation.body.data).toMatchObject({ status: 'error', cost: charged });
+    const ledger = await call(a.url, 'GET', '/api/billing/ledger', { token: tenant.session });
+    expect((ledger.body.data as { generationId: string | null }[]).filter((e) => e.generationId === id)).toHaveLength(1);
+    expect(await a.app.get(CreditStore).heldMicros(tenant.id)).toBe(0n);
+  });
+
   it('releases reservations an instance never settled once they expire', async () => {
     const tenant = await signup();
     await grant(tenant, 1);
