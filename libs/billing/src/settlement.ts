@@ -47,7 +47,17 @@ export async function postGenerationCharges(
   tenantIds: readonly string[],
 ): Promise<PostedCharges> {
   const clamped = new Map<string, bigint>();
-  const positive = charges.filter((charge) => charge.amountMicros > 0n);
+  let positive = charges.filter((charge) => charge.amountMicros > 0n);
+  if (positive.length > 0) {
+    // A charge already in the ledger (which only a hand-edited database could produce: a generation
+    // and its charge commit together) is skipped rather than failing the batch forever.
+    const existing = await client.query<{ generation_id: string }>(
+      `SELECT generation_id FROM ledger_entries WHERE idempotency_key = ANY($1::text[])`,
+      [positive.map((charge) => `gen:${charge.generationId}`)],
+    );
+    const posted = new Set(existing.rows.map((row) => row.generation_id));
+    positive = positive.filter((charge) => !posted.has(charge.generationId));
+  }
   if (positive.length > 0) {
     const chargedTenants = [...new Set(positive.map((charge) => charge.tenantId))].sort();
     await client.query(

@@ -139,23 +139,57 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
 
   private async write(entries: StreamEntries): Promise<void> {
     if (entries.length === 0 || !this.redis) return;
-    const records: GenerationRecord[] = [];
+    // Keyed by generation id: one queued twice (a retried enqueue) is written and charged once.
+    const records = new Map<string, GenerationRecord>();
     for (const [, fields] of entries) {
       const json = fields[fields.indexOf('g') + 1];
       if (!json) continue;
       const record = JSON.parse(json) as GenerationRecord;
+      if (records.has(record.id)) continue;
       // The charge as settled in Redis (after the BYOK waiver), carried beside the record.
       const charge = fields.indexOf('c') >= 0 ? fields[fields.indexOf('c') + 1] : undefined;
       if (charge !== undefined) record.costMicros = charge;
-      records.push(record);
+      records.set(record.id, record);
     }
-    if (records.length > 0) await this.settle(records);
+    if (records.size > 0) await this.settleOrIsolate([...records.values()]);
     const ids = entries.map(([id]) => id);
     await this.redis
       .multi()
       .xack(this.stream, GROUP, ...ids)
       .xdel(this.stream, ...ids)
       .exec();
+  }
+
+  /**
+   * Settles a batch; if the batch fails while the database answers, settles its records one by one
+   * so that a single record Postgres refuses cannot hold every later one back: that record moves
+   * to a dead-letter stream (kept for an operator, logged) and the rest are written.
+   */
+  private async settleOrIsolate(records: GenerationRecord[]): Promise<void> {
+    try {
+      await this.settle(records);
+      return;
+    } catch (error) {
+      if (records.length === 1 || !(await this.databaseAnswers())) throw error;
+    }
+    for (const record of records) {
+      try {
+        await this.settle([record]);
+      } catch (error) {
+        if (!(await this.databaseAnswers())) throw error;
+        await this.redis?.xadd(`${this.stream}:dead`, '*', 'g', JSON.stringify(record));
+        this.logger.error(
+          `generation ${record.id} could not be written and was moved to ${this.stream}:dead: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    return this.db.pool.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
   }
 
   /**

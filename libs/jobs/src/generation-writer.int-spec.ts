@@ -95,4 +95,106 @@ describe('GenerationWriter', () => {
       await sut?.close();
     }
   });
+
+  it('posts each charged generation once, cuts a charge to the balance, and skips a charge already posted', async () => {
+    const config = loadConfig({
+      SERVER_PEPPER: 'p'.repeat(40),
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: `${prefix}charges:`,
+    });
+    const stream = generationStreamKey(new RedisKeys(`${prefix}charges:`));
+    const sut = await NestFactory.createApplicationContext(JobsModule.forRoot(config, pino({ level: 'silent' })), {
+      logger: false,
+    });
+    try {
+      await sut.init();
+      const database = sut.get(Database);
+      const user = await database.prisma.user.create({
+        data: { email: 'c@example.com', passwordHash: 'x', tenant: { create: { name: 'c' } } },
+      });
+      const key = await database.prisma.gatewayKey.create({
+        data: { tenantId: user.tenantId, publicId: 'charges00000', name: 'k', hint: 'h' },
+      });
+      // 1,000 granted, and a charge for gen-pre already in the ledger: the balance is 900.
+      await database.pool.query(
+        `INSERT INTO ledger_entries (id, tenant_id, kind, amount_micros, balance_after_micros, generation_id, idempotency_key)
+         VALUES (gen_random_uuid(), $1, 'grant', 1000, 1000, NULL, 'grant-1'),
+                (gen_random_uuid(), $1, 'charge', -100, 900, 'gen-pre', 'gen:gen-pre')`,
+        [user.tenantId],
+      );
+      await database.pool.query(`INSERT INTO tenant_balances (tenant_id, balance_micros) VALUES ($1, 900)`, [user.tenantId]);
+      const charged = (id: string, micros: number) =>
+        redis.xadd(stream, '*', 'g', JSON.stringify(record(id, user.tenantId, key.id)), 'c', String(micros));
+      await charged('gen-a', 300);
+      await charged('gen-b', 300);
+      await charged('gen-b', 300); // queued twice: charged once
+      await charged('gen-c', 600); // only 300 left: cut to 300
+      await charged('gen-d', 0);
+      await charged('gen-pre', 100); // its charge is already posted
+      await sut.get(GenerationWriter).drain();
+
+      const { rows: entries } = await database.pool.query<{ generation_id: string; amount_micros: string }>(
+        `SELECT generation_id, amount_micros FROM ledger_entries WHERE kind = 'charge' ORDER BY generation_id`,
+      );
+      expect(entries.map((e) => [e.generation_id, Number(e.amount_micros)])).toEqual([
+        ['gen-a', -300],
+        ['gen-b', -300],
+        ['gen-c', -300],
+        ['gen-pre', -100],
+      ]);
+      const { rows: totals } = await database.pool.query<{ sum: string; balance: string; usage: string }>(
+        `SELECT (SELECT sum(amount_micros) FROM ledger_entries WHERE tenant_id = $1) AS sum,
+                (SELECT balance_micros FROM tenant_balances WHERE tenant_id = $1) AS balance,
+                (SELECT usage_micros FROM gateway_keys WHERE id = $2) AS usage`,
+        [user.tenantId, key.id],
+      );
+      expect(totals[0]).toEqual({ sum: '0', balance: '0', usage: '900' });
+      const cut = await database.prisma.generation.findUnique({ where: { id: 'gen-c' } });
+      expect(cut?.costMicros).toBe(300n);
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('moves a record Postgres refuses to a dead-letter stream and writes the rest of its batch', async () => {
+    const dlPrefix = `${prefix}dead:`;
+    const config = loadConfig({
+      SERVER_PEPPER: 'p'.repeat(40),
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: dlPrefix,
+    });
+    const stream = generationStreamKey(new RedisKeys(dlPrefix));
+    const sut = await NestFactory.createApplicationContext(JobsModule.forRoot(config, pino({ level: 'silent' })), {
+      logger: false,
+    });
+    try {
+      await sut.init();
+      const database = sut.get(Database);
+      const user = await database.prisma.user.create({
+        data: { email: 'd@example.com', passwordHash: 'x', tenant: { create: { name: 'd' } } },
+      });
+      const key = await database.prisma.gatewayKey.create({
+        data: { tenantId: user.tenantId, publicId: 'deadletter00', name: 'k', hint: 'h' },
+      });
+      await redis.xadd(stream, '*', 'g', JSON.stringify(record('gen-good-1', user.tenantId, key.id)));
+      await redis.xadd(stream, '*', 'g', JSON.stringify(record('gen-bad', 'not-a-tenant-id', key.id)));
+      await redis.xadd(stream, '*', 'g', JSON.stringify(record('gen-good-2', user.tenantId, key.id)));
+      await sut.get(GenerationWriter).drain();
+      const rows = await database.prisma.generation.findMany({ where: { id: { startsWith: 'gen-' } }, select: { id: true } });
+      expect(
+        rows
+          .map((r) => r.id)
+          .filter((id) => id.startsWith('gen-good') || id === 'gen-bad')
+          .sort(),
+      ).toEqual(['gen-good-1', 'gen-good-2']);
+      const dead = (await redis.xrange(`${stream}:dead`, '-', '+')).map(
+        ([, fields]) => JSON.parse(fields[1] ?? '{}') as { id: string },
+      );
+      expect(dead.map((r) => r.id)).toEqual(['gen-bad']);
+    } finally {
+      await sut.close();
+    }
+  });
 });
