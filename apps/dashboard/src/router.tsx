@@ -1,24 +1,64 @@
 import { createBrowserRouter, Navigate } from 'react-router';
 import { AppLayout } from './components/AppLayout';
+import { lazyPage, Suspended } from './components/PageLoader';
 import { RequireAdmin } from './components/RequireAdmin';
-import { AdminAuditPage } from './pages/admin/AdminAuditPage';
-import { AliasesPage } from './pages/admin/AliasesPage';
-import { PricingPage } from './pages/admin/PricingPage';
-import { SettingsPage } from './pages/admin/SettingsPage';
-import { TenantsPage } from './pages/admin/TenantsPage';
-import { LoginPage, SignupPage } from './pages/AuthPages';
-import { CreditsPage } from './pages/CreditsPage';
-import { KeysPage } from './pages/KeysPage';
 import { NotFoundPage } from './pages/NotFoundPage';
-import { PlaygroundPage } from './pages/PlaygroundPage';
-import { ProviderKeysPage } from './pages/ProviderKeysPage';
-import { QuickstartPage } from './pages/QuickstartPage';
-import { UsagePage } from './pages/UsagePage';
+
+// Every page is its own chunk (the admin pages one together), so the first load carries only the
+// shell and the page at hand; the charts library comes with the pages that draw charts.
+const auth = () => import('./pages/AuthPages');
+const admin = () => import('./pages/admin');
+const LoginPage = lazyPage(auth, (m) => m.LoginPage);
+const SignupPage = lazyPage(auth, (m) => m.SignupPage);
+const KeysPage = lazyPage(
+  () => import('./pages/KeysPage'),
+  (m) => m.KeysPage,
+);
+const ProviderKeysPage = lazyPage(
+  () => import('./pages/ProviderKeysPage'),
+  (m) => m.ProviderKeysPage,
+);
+const UsagePage = lazyPage(
+  () => import('./pages/UsagePage'),
+  (m) => m.UsagePage,
+);
+const CreditsPage = lazyPage(
+  () => import('./pages/CreditsPage'),
+  (m) => m.CreditsPage,
+);
+const QuickstartPage = lazyPage(
+  () => import('./pages/QuickstartPage'),
+  (m) => m.QuickstartPage,
+);
+const PlaygroundPage = lazyPage(
+  () => import('./pages/PlaygroundPage'),
+  (m) => m.PlaygroundPage,
+);
+const TenantsPage = lazyPage(admin, (m) => m.TenantsPage);
+const PricingPage = lazyPage(admin, (m) => m.PricingPage);
+const SettingsPage = lazyPage(admin, (m) => m.SettingsPage);
+const AliasesPage = lazyPage(admin, (m) => m.AliasesPage);
+const AdminAuditPage = lazyPage(admin, (m) => m.AdminAuditPage);
 
 export const router = createBrowserRouter([
-  { path: '/login', element: <LoginPage /> },
-  { path: '/signup', element: <SignupPage /> },
   {
+    path: '/login',
+    element: (
+      <Suspended>
+        <LoginPage />
+      </Suspended>
+    ),
+  },
+  {
+    path: '/signup',
+    element: (
+      <Suspended>
+        <SignupPage />
+      </Suspended>
+    ),
+  },
+  {
+    // AppLayout wraps its outlet in Suspense, so the shell stays while a page loads.
     element: <AppLayout />,
     children: [
       { index: true, element: <Navigate to="/keys" replace /> },

@@ -35,11 +35,12 @@ import {
   IconUsers,
 } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, type ReactNode } from 'react';
+import { Suspense, useEffect, type ReactNode } from 'react';
 import { Link, Navigate, Outlet, useLocation, useNavigate } from 'react-router';
 import { ApiError, api } from '../api/client';
 import { useMe } from '../api/session';
 import { memorySecrets } from '../lib/memory-secrets';
+import { PageLoader } from './PageLoader';
 
 interface NavItem {
   to: string;
@@ -208,7 +209,9 @@ export function AppLayout() {
           </Alert>
         )}
         <div style={{ maxWidth: 1100, margin: '0 auto' }}>
-          <Outlet />
+          <Suspense fallback={<PageLoader />}>
+            <Outlet />
+          </Suspense>
         </div>
       </AppShell.Main>
     </AppShell>

@@ -1,5 +1,6 @@
 import { Card, EmptyState, Table, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
+import classes from './QueryTable.module.css';
 import { QueryState } from './QueryState';
 
 /** The parts of a query (plain or paged) a list needs to show loading, errors and emptiness. */
@@ -12,19 +13,22 @@ export interface ListQuery {
 
 /**
  * A list page's table: the query's loading or error state, `empty` once it loaded no rows, and
- * the table in a bordered card that scrolls sideways below `minWidth`.
+ * the table in a bordered card that scrolls sideways below `minWidth`. With `stickyActions` the
+ * last column (the row's actions) stays pinned to the right edge while the rest scrolls.
  */
 export function QueryTable({
   query,
   count,
   empty,
   minWidth,
+  stickyActions = false,
   children,
 }: {
   query: ListQuery;
   count: number;
   empty: ReactNode;
   minWidth: number;
+  stickyActions?: boolean;
   children: ReactNode;
 }) {
   return (
@@ -32,7 +36,7 @@ export function QueryTable({
       <QueryState isPending={query.isPending} error={query.error} retry={() => void query.refetch()} />
       {query.isSuccess && count === 0 && empty}
       {count > 0 && (
-        <Card withBorder padding={0}>
+        <Card withBorder padding={0} className={stickyActions ? classes.stickyActions : undefined}>
           <Table.ScrollContainer minWidth={minWidth}>{children}</Table.ScrollContainer>
         </Card>
       )}

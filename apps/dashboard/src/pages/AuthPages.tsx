@@ -1,26 +1,13 @@
-import {
-  Alert,
-  Anchor,
-  Button,
-  Center,
-  Checkbox,
-  Group,
-  Paper,
-  PasswordInput,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Anchor, Button, Center, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { credentialsBody, type SessionResponse } from '@gw/contracts';
-import { IconAlertTriangle, IconDownload } from '@tabler/icons-react';
+import { IconAlertTriangle } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useState, type SyntheticEvent } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { api } from '../api/client';
 import { ME_KEY } from '../api/session';
 import { Brand, ColorSchemeToggle } from '../components/AppLayout';
-import { SecretReveal } from '../components/CopyField';
+import { RecoveryKeyReveal } from '../components/RecoveryKeyReveal';
 import { useFieldErrors } from '../lib/field-errors';
 import { memorySecrets } from '../lib/memory-secrets';
 
@@ -129,7 +116,6 @@ export function SignupPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [recoveryKey, setRecoveryKey] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
   const { submit, fields, busy } = useCredentialsForm('/api/auth/signup', (session) => {
     queryClient.setQueryData(ME_KEY, { user: session.user, tenant: session.tenant });
     if (session.recoveryKey) {
@@ -141,35 +127,13 @@ export function SignupPage() {
   });
 
   if (recoveryKey) {
-    const download = () => {
-      const blob = new Blob([`LLM Gateway recovery key\n\n${recoveryKey}\n`], { type: 'text/plain' });
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = 'llm-gateway-recovery-key.txt';
-      link.click();
-      URL.revokeObjectURL(url);
-    };
     return (
       <AuthFrame title="Save your recovery key" subtitle="It is shown once. Nobody, including us, can show it again.">
-        <Stack>
-          <Alert color="yellow" icon={<IconAlertTriangle size={16} />}>
-            Your provider keys are encrypted so that only your gateway keys or this recovery key can open them. If you lose every
-            key with vault access and this recovery key, stored provider keys cannot be recovered.
-          </Alert>
-          <SecretReveal value={recoveryKey} label="Recovery key" />
-          <Button variant="default" leftSection={<IconDownload size={16} />} onClick={download}>
-            Download as a text file
-          </Button>
-          <Checkbox
-            label="I saved my recovery key somewhere safe"
-            checked={saved}
-            onChange={(e) => setSaved(e.currentTarget.checked)}
-          />
-          <Button disabled={!saved} onClick={() => void navigate('/keys', { replace: true })}>
-            Continue to the dashboard
-          </Button>
-        </Stack>
+        <RecoveryKeyReveal
+          recoveryKey={recoveryKey}
+          doneLabel="Continue to the dashboard"
+          onDone={() => void navigate('/keys', { replace: true })}
+        />
       </AuthFrame>
     );
   }

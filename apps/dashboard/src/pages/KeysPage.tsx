@@ -16,7 +16,7 @@ import {
 import { notifications } from '@mantine/notifications';
 import { type CreatedGatewayKey, createKeyBody, type GatewayKeyView, updateKeyBody } from '@gw/contracts';
 import { IconAlertTriangle, IconKey, IconPlus } from '@tabler/icons-react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
 import { api } from '../api/client';
 import { ConfirmModal } from '../components/ConfirmModal';
@@ -26,15 +26,10 @@ import { CreditLimitInput, optionalNumber, RateLimitInput } from '../components/
 import { PageHeader } from '../components/PageHeader';
 import { EmptyCard, QueryTable } from '../components/QueryTable';
 import { RowActions } from '../components/RowActions';
+import { KEYS_KEY, useKeys } from '../hooks/useKeys';
 import { useFieldErrors } from '../lib/field-errors';
 import { formatDate, formatUsd } from '../lib/format';
 import { memorySecrets, useMemorySecrets } from '../lib/memory-secrets';
-
-export const KEYS_KEY = ['keys'] as const;
-
-export function useKeys() {
-  return useQuery({ queryKey: KEYS_KEY, queryFn: () => api.get<{ data: GatewayKeyView[] }>('/api/keys') });
-}
 
 function CreateKeyModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const queryClient = useQueryClient();
@@ -275,6 +270,7 @@ export function KeysPage() {
         query={keys}
         count={rows.length}
         minWidth={760}
+        stickyActions
         empty={
           <EmptyCard icon={<IconKey />} title="No API keys yet" description="Create a key to call the gateway from your code.">
             {create}

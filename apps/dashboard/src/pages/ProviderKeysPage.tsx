@@ -15,8 +15,7 @@ import {
   Text,
   Textarea,
   TextInput,
-  Title,
-  Tooltip,
+  Menu,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import {
@@ -25,10 +24,11 @@ import {
   createProviderKeyBody,
   type ProviderId,
   type ProviderKeyView,
-  type VaultAuditView,
+  type UpdateProviderKeyBody,
+  updateProviderKeyBody,
   vertexSecret,
 } from '@gw/contracts';
-import { IconPlus, IconShieldLock, IconTrash, IconUpload } from '@tabler/icons-react';
+import { IconPencil, IconPlus, IconShieldLock, IconTrash, IconUpload } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useState, type SyntheticEvent } from 'react';
 import { z } from 'zod';
@@ -37,11 +37,12 @@ import { ConfirmModal } from '../components/ConfirmModal';
 import { FormFooter } from '../components/FormFooter';
 import { PageHeader } from '../components/PageHeader';
 import { EmptyCard, QueryTable } from '../components/QueryTable';
+import { RowActions } from '../components/RowActions';
 import { type FieldErrors, useFieldErrors, zodFieldErrors } from '../lib/field-errors';
 import { formatDate } from '../lib/format';
+import { VAULT_AUDIT_KEY, VaultPanel } from './vault/VaultPanel';
 
 const PROVIDER_KEYS_KEY = ['provider-keys'] as const;
-const AUDIT_KEY = ['vault-audit'] as const;
 
 export const PROVIDER_NAMES: Record<ProviderId, string> = {
   openrouter: 'OpenRouter',
@@ -164,7 +165,7 @@ function ProviderForm({ provider, onSaved }: { provider: ProviderId; onSaved: ()
       await api.post<ProviderKeyView>('/api/provider-keys', body);
       resetSecrets();
       void queryClient.invalidateQueries({ queryKey: PROVIDER_KEYS_KEY });
-      void queryClient.invalidateQueries({ queryKey: AUDIT_KEY });
+      void queryClient.invalidateQueries({ queryKey: VAULT_AUDIT_KEY });
       notifications.show({ message: `${PROVIDER_NAMES[provider]} key saved to your vault`, color: 'teal' });
       onSaved();
     } catch (error) {
@@ -456,53 +457,59 @@ function AddProviderKeyModal({ opened, onClose }: { opened: boolean; onClose: ()
   );
 }
 
-function VaultAudit() {
-  const audit = useQuery({
-    queryKey: AUDIT_KEY,
-    queryFn: () => api.get<{ data: VaultAuditView[] }>('/api/vault/audit?limit=50'),
+function EditLabelModal({ target, onClose }: { target: ProviderKeyView | null; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const errors = useFieldErrors();
+  const [label, setLabel] = useState('');
+  const [loadedFor, setLoadedFor] = useState<string | null>(null);
+  if (target && loadedFor !== target.id) {
+    setLoadedFor(target.id);
+    setLabel(target.label);
+    errors.clear();
+  }
+  const close = () => {
+    setLoadedFor(null);
+    onClose();
+  };
+  const save = useMutation({
+    mutationFn: (body: UpdateProviderKeyBody) => api.patch<ProviderKeyView>(`/api/provider-keys/${target?.id ?? ''}`, body),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: PROVIDER_KEYS_KEY });
+      void queryClient.invalidateQueries({ queryKey: VAULT_AUDIT_KEY });
+      notifications.show({ message: 'Label saved', color: 'teal' });
+      close();
+    },
+    onError: (error) => errors.fromError(error, ['label']),
   });
-  const rows = audit.data?.data ?? [];
+  const submit = (event: SyntheticEvent) => {
+    event.preventDefault();
+    const body = errors.parse(updateProviderKeyBody, { label });
+    if (body) save.mutate(body);
+  };
   return (
-    <>
-      <Title order={4} mt="xl" mb="sm">
-        Vault audit log
-      </Title>
-      <QueryTable
-        query={audit}
-        count={rows.length}
-        minWidth={640}
-        empty={
-          <Text c="dimmed" size="sm">
-            No vault changes yet.
-          </Text>
-        }
-      >
-        <Table verticalSpacing="xs" fz="sm">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>When</Table.Th>
-              <Table.Th>Action</Table.Th>
-              <Table.Th>Actor</Table.Th>
-              <Table.Th>IP</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {rows.map((row) => (
-              <Table.Tr key={row.id}>
-                <Table.Td>{formatDate(row.createdAt)}</Table.Td>
-                <Table.Td>
-                  <Text ff="monospace" size="xs">
-                    {row.action}
-                  </Text>
-                </Table.Td>
-                <Table.Td>{row.actorType}</Table.Td>
-                <Table.Td>{row.ip ?? '—'}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </QueryTable>
-    </>
+    <Modal opened={target !== null} onClose={close} title="Edit label" centered>
+      <form onSubmit={submit} noValidate>
+        <Stack>
+          <TextInput
+            label="Label"
+            description={target ? `${PROVIDER_NAMES[target.provider]} key ${target.hint}. Empty: no label.` : undefined}
+            placeholder="team account"
+            value={label}
+            onChange={(e) => setLabel(e.currentTarget.value)}
+            error={errors.of('label')}
+            data-autofocus
+          />
+          <FormFooter error={errors.form}>
+            <Button variant="default" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={save.isPending}>
+              Save label
+            </Button>
+          </FormFooter>
+        </Stack>
+      </form>
+    </Modal>
   );
 }
 
@@ -510,13 +517,14 @@ export function ProviderKeysPage() {
   const queryClient = useQueryClient();
   const [adding, setAdding] = useState(false);
   const [deleting, setDeleting] = useState<ProviderKeyView | null>(null);
+  const [labelling, setLabelling] = useState<ProviderKeyView | null>(null);
   const keys = useQuery({
     queryKey: PROVIDER_KEYS_KEY,
     queryFn: () => api.get<{ data: ProviderKeyView[] }>('/api/provider-keys'),
   });
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: PROVIDER_KEYS_KEY });
-    void queryClient.invalidateQueries({ queryKey: AUDIT_KEY });
+    void queryClient.invalidateQueries({ queryKey: VAULT_AUDIT_KEY });
   };
   const update = useMutation({
     mutationFn: ({ id, body }: { id: string; body: { alwaysUse?: boolean; disabled?: boolean } }) =>
@@ -549,6 +557,7 @@ export function ProviderKeysPage() {
         query={keys}
         count={rows.length}
         minWidth={720}
+        stickyActions
         empty={
           <EmptyCard
             icon={<IconShieldLock />}
@@ -618,23 +627,23 @@ export function ProviderKeysPage() {
                   />
                 </Table.Td>
                 <Table.Td>
-                  <Tooltip label="Delete">
-                    <ActionIcon
-                      variant="subtle"
-                      color="red"
-                      aria-label={`Delete the ${PROVIDER_NAMES[key.provider]} key ${key.hint}`}
-                      onClick={() => setDeleting(key)}
-                    >
-                      <IconTrash size={16} />
-                    </ActionIcon>
-                  </Tooltip>
+                  <RowActions name={`the ${PROVIDER_NAMES[key.provider]} key ${key.hint}`}>
+                    <Menu.Item leftSection={<IconPencil size={14} />} onClick={() => setLabelling(key)}>
+                      Edit label
+                    </Menu.Item>
+                    <Menu.Divider />
+                    <Menu.Item color="red" leftSection={<IconTrash size={14} />} onClick={() => setDeleting(key)}>
+                      Delete
+                    </Menu.Item>
+                  </RowActions>
                 </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
       </QueryTable>
-      <VaultAudit />
+      <VaultPanel />
+      <EditLabelModal target={labelling} onClose={() => setLabelling(null)} />
       <AddProviderKeyModal opened={adding} onClose={() => setAdding(false)} />
       <ConfirmModal
         opened={deleting !== null}

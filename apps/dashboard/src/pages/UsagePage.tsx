@@ -1,3 +1,5 @@
+// The charts' styles travel with the only page that draws charts (its own chunk).
+import '@mantine/charts/styles.css';
 import { BarChart } from '@mantine/charts';
 import { Badge, Button, Card, Drawer, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { IconChartBar, IconRefresh } from '@tabler/icons-react';
@@ -12,7 +14,7 @@ import { EmptyCard, EmptyNote, QueryTable } from '../components/QueryTable';
 import { QueryState } from '../components/QueryState';
 import { usePagedList } from '../hooks/usePagedList';
 import { formatDate, formatInt, formatUsd, utcDate } from '../lib/format';
-import { useKeys } from './KeysPage';
+import { useKeys } from '../hooks/useKeys';
 
 type Group = 'model' | 'key' | 'provider';
 const RANGES = { '7': 7, '30': 30, '90': 90 } as const;

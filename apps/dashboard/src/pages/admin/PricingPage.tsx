@@ -128,7 +128,13 @@ export function PricingPage() {
         value={filter}
         onChange={(e) => setFilter(e.currentTarget.value)}
       />
-      <QueryTable query={pricing} count={rows.length} minWidth={620} empty={<Text c="dimmed">No models match.</Text>}>
+      <QueryTable
+        query={pricing}
+        count={rows.length}
+        minWidth={620}
+        stickyActions
+        empty={<Text c="dimmed">No models match.</Text>}
+      >
         <Table verticalSpacing="xs" fz="sm" highlightOnHover stickyHeader>
           <Table.Thead>
             <Table.Tr>

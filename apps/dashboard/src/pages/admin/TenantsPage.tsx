@@ -175,6 +175,7 @@ export function TenantsPage() {
         query={tenants}
         count={rows.length}
         minWidth={760}
+        stickyActions
         empty={<EmptyCard icon={<IconUsers />} title="No tenants match" description="Try another name or email." />}
       >
         <Table verticalSpacing="sm" fz="sm" highlightOnHover>
