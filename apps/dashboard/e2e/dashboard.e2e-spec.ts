@@ -5,7 +5,7 @@ import { canary, FakeOpenRouter, fragments } from '@gw/testing';
 // Apps have no import alias; the API's own test harness is how every test starts it.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { call, startTestApp, type TestApp } from '../../api/src/testing/test-app';
-import { buildDashboard, launchBrowser, pageText, screenshot } from './harness';
+import { buildDashboard, launchBrowser, pageText, screenshot, WIDTHS } from './harness';
 
 jest.setTimeout(180_000);
 
@@ -28,6 +28,9 @@ describe('the dashboard', () => {
   let admin: Page;
   const providerSecret = `sk-or-v1-${canary('dash')}`;
   let gatewayKey = '';
+  /** Every recovery key and extra gateway key the test has seen: none may stay on a page. */
+  const recoveryKeys: string[] = [];
+  const otherKeys: string[] = [];
 
   beforeAll(async () => {
     buildDashboard();
@@ -68,10 +71,12 @@ describe('the dashboard', () => {
   const expectNoSecrets = async (page: Page, where: string) => {
     const text = await pageText(page);
     // The key's prefix and public id are its hint, shown by design; the part after them is secret.
-    const keySecret = gatewayKey.slice('gwk_'.length + 12 + 1);
-    const leaks = [...fragments(providerSecret.slice('sk-or-v1-'.length), 12), ...fragments(keySecret, 12)].filter((f) =>
-      text.includes(f),
-    );
+    const keySecrets = [gatewayKey, ...otherKeys].map((key) => key.slice('gwk_'.length + 12 + 1));
+    const leaks = [
+      ...fragments(providerSecret.slice('sk-or-v1-'.length), 12),
+      ...keySecrets.flatMap((secret) => fragments(secret, 12)),
+      ...recoveryKeys.flatMap((key) => fragments(key.slice('gwr_'.length), 12)),
+    ].filter((f) => text.includes(f));
     expect({ where, leaks }).toEqual({ where, leaks: [] });
   };
 
@@ -82,7 +87,9 @@ describe('the dashboard', () => {
     await user.getByLabel(/^Password/).fill(USER_PASSWORD);
     await user.getByRole('button', { name: 'Sign up' }).click();
     await user.getByText('Save your recovery key').waitFor();
-    expect(await user.locator('[data-secret-reveal]').innerText()).toMatch(/\S{20,}/);
+    const signupRecoveryKey = await user.locator('[data-secret-reveal]').innerText();
+    expect(signupRecoveryKey).toMatch(/^gwr_\S{20,}/);
+    recoveryKeys.push(signupRecoveryKey);
     const proceed = user.getByRole('button', { name: 'Continue to the dashboard' });
     expect(await proceed.isDisabled()).toBe(true);
     await user.getByLabel('I saved my recovery key somewhere safe').check();
@@ -272,6 +279,145 @@ describe('the dashboard', () => {
     await visitor.close();
   });
 
+  it('edits a provider key label, issues a new recovery key and rotates the vault keeping one key', async () => {
+    const token = (await call(sut.url, 'POST', '/api/auth/login', { body: { email: USER_EMAIL, password: USER_PASSWORD } })).body
+      .token as string;
+    const chat = (key: string) =>
+      call(sut.url, 'POST', '/v1/chat/completions', {
+        token: key,
+        body: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+      });
+    const [signupRecoveryKey] = recoveryKeys;
+
+    // The label, from the row menu.
+    await nav(user, 'Provider keys', '/provider-keys');
+    const row = user.locator('[data-provider-row="openrouter"]');
+    await row.getByRole('button', { name: /Actions for/ }).click();
+    await user.getByRole('menuitem', { name: 'Edit label' }).click();
+    let dialog = user.getByRole('dialog');
+    await dialog.getByLabel('Label').fill('team account');
+    await dialog.getByRole('button', { name: 'Save label' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await row.getByText('team account').waitFor();
+    expect((await call(sut.url, 'GET', '/api/provider-keys', { token })).body.data[0].label).toBe('team account');
+    // More edits through the API, so the vault audit log (paged by 10) has a second page by the end.
+    for (const label of ['a', 'b', 'c', 'd', 'team account']) {
+      const id = (await call(sut.url, 'GET', '/api/provider-keys', { token })).body.data[0].id as string;
+      expect((await call(sut.url, 'PATCH', `/api/provider-keys/${id}`, { token, body: { label } })).status).toBe(200);
+    }
+
+    // A new recovery key, proved with the one this tab holds since signup; shown once.
+    await user.getByRole('button', { name: 'New recovery key' }).click();
+    dialog = user.getByRole('dialog');
+    await dialog.getByText('Using the recovery key held in this tab.').waitFor();
+    await dialog.getByRole('button', { name: 'Issue a new recovery key' }).click();
+    const reveal = dialog.locator('[data-secret-reveal]');
+    await reveal.waitFor();
+    const newRecoveryKey = await reveal.innerText();
+    recoveryKeys.push(newRecoveryKey);
+    expect(newRecoveryKey).toMatch(/^gwr_/);
+    expect(newRecoveryKey).not.toBe(signupRecoveryKey);
+    await screenshot(user, 'vault-new-recovery-key');
+    const done = dialog.getByRole('button', { name: 'Done' });
+    expect(await done.isDisabled()).toBe(true);
+    await dialog.getByLabel('I saved my recovery key somewhere safe').check();
+    await done.click();
+    await dialog.waitFor({ state: 'detached' });
+    await expectNoSecrets(user, 'after a new recovery key');
+
+    // The old key no longer opens the vault: the API says 403, the dialog shows it inline.
+    const denied = await call(sut.url, 'POST', '/api/vault/recovery-key', {
+      token,
+      body: { vaultAccess: { recoveryKey: signupRecoveryKey } },
+    });
+    expect(denied.status).toBe(403);
+    await user.getByRole('button', { name: 'New recovery key' }).click();
+    dialog = user.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Enter another' }).click();
+    await dialog.getByRole('textbox', { name: 'Recovery key' }).fill(signupRecoveryKey ?? '');
+    await dialog.getByRole('button', { name: 'Issue a new recovery key' }).click();
+    await dialog.getByText(denied.body.error.message as string).waitFor();
+    await screenshot(user, 'vault-recovery-key-denied');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expectNoSecrets(user, 'after a refused recovery key');
+
+    // A second key with vault access (granted with the new recovery key the tab now holds), on BYOK.
+    await nav(user, 'API keys', '/keys');
+    await user.getByRole('button', { name: 'Create key' }).first().click();
+    dialog = user.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('ci');
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+    const ciKey = await dialog.locator('[data-secret-reveal]').innerText();
+    otherKeys.push(ciKey);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await user.locator('[data-key-row="ci"]').getByText('Vault').waitFor();
+    const before = await chat(ciKey);
+    expect(before.status).toBe(200);
+    expect(before.body.usage.is_byok).toBe(true);
+
+    // Rotate, keeping only the playground key.
+    await nav(user, 'Provider keys', '/provider-keys');
+    await user.getByRole('button', { name: 'Rotate vault keys' }).click();
+    dialog = user.getByRole('dialog');
+    await dialog.getByText('Using the recovery key held in this tab.').waitFor();
+    await dialog.locator('[data-rotate-key="playground"]').getByRole('checkbox').check();
+    expect(await dialog.locator('[data-rotate-key="ci"]').getByRole('checkbox').isChecked()).toBe(false);
+    await screenshot(user, 'vault-rotate');
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByText(/^Keep vault access: playground \(/).waitFor();
+    await dialog.getByText(/^Lose vault access: ci \(/).waitFor();
+    await dialog.getByRole('button', { name: 'Rotate vault keys' }).click();
+    const result = dialog.locator('[data-rotate-result]');
+    await result.waitFor();
+    expect(await result.innerText()).toMatch(
+      /1 provider key was re-sealed[\s\S]*Kept vault access: playground[\s\S]*Lost vault access: ci/,
+    );
+    const rotatedRecoveryKey = await dialog.locator('[data-secret-reveal]').innerText();
+    recoveryKeys.push(rotatedRecoveryKey);
+    expect(rotatedRecoveryKey).not.toBe(newRecoveryKey);
+    await screenshot(user, 'vault-rotated');
+    await dialog.getByLabel('I saved my recovery key somewhere safe').check();
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expectNoSecrets(user, 'after rotation');
+
+    // After rotation: the kept key still opens the provider key; the dropped key has lost vault
+    // access, so the router skips the tenant's keys and its request runs on the platform key,
+    // paid from credits; the previous recovery key opens nothing.
+    const keys = (await call(sut.url, 'GET', '/api/keys', { token })).body.data as { name: string; byok: boolean }[];
+    expect(Object.fromEntries(keys.map((key) => [key.name, key.byok]))).toEqual({ playground: true, ci: false });
+    const kept = await chat(gatewayKey);
+    expect(kept.status).toBe(200);
+    expect(kept.body.usage.is_byok).toBe(true);
+    expect(upstream.requests.at(-1)?.headers['authorization']).toBe(`Bearer ${providerSecret}`);
+    const dropped = await chat(ciKey);
+    expect(dropped.status).toBe(200);
+    expect(dropped.body.usage.is_byok).toBe(false);
+    expect(dropped.body.usage.cost).toBeGreaterThan(0);
+    expect(upstream.requests.at(-1)?.headers['authorization']).toBe('Bearer platform-or-key');
+    const stale = await call(sut.url, 'POST', '/api/vault/recovery-key', {
+      token,
+      body: { vaultAccess: { recoveryKey: newRecoveryKey } },
+    });
+    expect(stale.status).toBe(403);
+    await nav(user, 'API keys', '/keys');
+    await user.locator('[data-key-row="ci"]').getByText('Credits only').waitFor();
+
+    const total = ((await call(sut.url, 'GET', '/api/vault/audit?limit=200', { token })).body.data as unknown[]).length;
+    expect(total).toBeGreaterThan(10);
+    await nav(user, 'Provider keys', '/provider-keys');
+    const auditRows = user.locator('[data-audit-row]');
+    await user.getByText('vault.rotated').first().waitFor();
+    expect(await auditRows.count()).toBe(10);
+    await user.getByRole('button', { name: 'Load more' }).click();
+    await auditRows.nth(10).waitFor();
+    expect(await auditRows.count()).toBe(Math.min(total, 20));
+    await user.getByText('vault.recovery_key_regenerated').first().waitFor();
+    await expectNoSecrets(user, 'provider keys after the vault changes');
+  });
+
   it('shows no secret on any page and renders every page at desktop and phone widths', async () => {
     const memberPages: [string, string, string][] = [
       ['API keys', '/keys', 'keys'],
@@ -301,6 +447,24 @@ describe('the dashboard', () => {
       await expectNoSecrets(admin, name);
       await screenshot(admin, name);
     }
+    // On a phone the wide tables scroll sideways, but each row's actions stay in view.
+    await user.setViewportSize(WIDTHS[1]);
+    for (const [label, path, selector] of [
+      ['API keys', '/keys', '[data-key-row="playground"]'],
+      ['Provider keys', '/provider-keys', '[data-provider-row="openrouter"]'],
+    ] as const) {
+      // Below `sm` the navigation sits behind the burger.
+      await user.getByRole('button', { name: 'Toggle navigation' }).click();
+      await nav(user, label, path);
+      const actions = user.locator(selector).getByRole('button', { name: /Actions for/ });
+      const box = await actions.boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= WIDTHS[1].width).toBe(true);
+      await actions.click();
+      await user.getByRole('menuitem').first().waitFor();
+      await user.keyboard.press('Escape');
+    }
+    await user.setViewportSize(WIDTHS[0]);
+
     // The dark scheme too, once.
     await user.getByRole('button', { name: 'Switch to dark mode' }).click();
     await nav(user, 'Usage', '/usage');
@@ -321,6 +485,12 @@ describe('the dashboard', () => {
     expect(api.status).toBe(404);
     expect(api.body.error.code).toBe(404);
     expect((await call(sut.url, 'GET', '/assets/missing.js')).status).toBe(404);
+    // Pages load lazily: the first load carries no page and no charts code.
+    const html = page.body as string;
+    expect(html).not.toMatch(/charts-|UsagePage-|admin-/);
+    const entry = /src="(\/assets\/index-[^"]+\.js)"/.exec(html)?.[1];
+    expect(entry).toBeDefined();
+    expect((await call(sut.url, 'GET', entry ?? '')).status).toBe(200);
     expect((await call(sut.url, 'GET', '/.sources')).status).toBe(200);
     expect((await call(sut.url, 'GET', '/.sources')).headers.get('content-type')).toContain('text/html');
   });
