@@ -434,6 +434,7 @@ export class ChatService implements OnModuleDestroy {
     const decoder = adapter.createStreamDecoder();
     // Set inside the event handler below; a holder keeps flow analysis honest.
     const progress = { firstData: false, finished: false };
+    const held: string[] = [];
     const midStreamError = (failure: UpstreamError): AttemptOutcome => {
       controller.abort();
       response.body.destroy();
@@ -482,12 +483,6 @@ export class ChatService implements OnModuleDestroy {
           delete chunk['usage'];
           const choices = chunk['choices'];
           if (!Array.isArray(choices) || choices.length === 0) return null;
-          if (!progress.firstData) {
-            progress.firstData = true;
-            clearTimeout(firstDataTimer);
-            state.ttfbMs = Date.now() - state.startedAt;
-            if (!sink.started) sink.startStream();
-          }
           for (const choice of choices as JsonObject[]) {
             // Azure adds delta-less annotation chunks; OpenAI clients expect a delta on every choice.
             const delta = (choice['delta'] ??= {}) as JsonObject;
@@ -497,7 +492,21 @@ export class ChatService implements OnModuleDestroy {
           chunk['id'] = state.id;
           chunk['model'] = attempt.model;
           chunk['object'] = 'chat.completion.chunk';
-          sink.write(`data: ${JSON.stringify(chunk)}\n\n`);
+          const data = `data: ${JSON.stringify(chunk)}\n\n`;
+          if (!progress.firstData) {
+            // A role-only opening chunk (Bedrock's messageStart, OpenAI's first delta) is held back:
+            // until real content is sent the attempt can still fall back (SPEC: first data chunk).
+            if (isPreamble(choices as JsonObject[])) {
+              held.push(data);
+              return null;
+            }
+            progress.firstData = true;
+            clearTimeout(firstDataTimer);
+            state.ttfbMs = Date.now() - state.startedAt;
+            if (!sink.started) sink.startStream();
+            for (const line of held.splice(0)) sink.write(line);
+          }
+          sink.write(data);
           return null;
         }
         default:
@@ -536,8 +545,9 @@ export class ChatService implements OnModuleDestroy {
       });
     }
     if (!progress.firstData) {
-      // A stream that progress.finished without content: still a valid (empty) answer.
+      // A stream that finished without content: still a valid (empty) answer.
       if (!sink.started) sink.startStream();
+      for (const line of held.splice(0)) sink.write(line);
     }
     state.served = attempt;
     pushTrail(state, attempt, 'ok', response.status);
@@ -860,6 +870,21 @@ function listPriceMicros(attempt: Attempt, usage: Usage): bigint {
     allowance: { freeRequests: 0, freeMicros: null },
     month: { requests: 0, listMicros: 0n },
   }).listMicros;
+}
+
+/** Choices that carry nothing yet: no content, tool call, refusal or finish reason (a role announcement). */
+function isPreamble(choices: readonly JsonObject[]): boolean {
+  return choices.every((choice) => {
+    const delta = choice['delta'] as JsonObject;
+    const content = delta['content'];
+    return (
+      (content === undefined || content === null || content === '') &&
+      delta['tool_calls'] === undefined &&
+      delta['function_call'] === undefined &&
+      (delta['refusal'] === undefined || delta['refusal'] === null) &&
+      (choice['finish_reason'] === undefined || choice['finish_reason'] === null)
+    );
+  });
 }
 
 function pushTrail(state: RunState, attempt: Attempt, outcome: AttemptRecord['outcome'], status: number | null): void {

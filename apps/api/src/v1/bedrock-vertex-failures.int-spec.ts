@@ -398,6 +398,18 @@ describe('Bedrock and Vertex failures through the gateway', () => {
         await setAlwaysUse(tenant, bedrockKeyId, false);
       }
     });
+
+    it('Bedrock throttlingException after messageStart but before any content still falls back (the role chunk is held back)', async () => {
+      const model = `bedrock:${SONNET_ON_BEDROCK}`;
+      bedrock.script(TENANT_API_KEY, { kind: 'stream-exception', exception: 'throttlingException', afterEvents: 1 });
+      const streamed = await streamChat(tenant.vaultKey, { model });
+      expect(streamed).toEqual(expect.objectContaining({ status: 200, text: 'Echo: hello there', done: true, errors: [] }));
+      expect(streamed.usage.is_byok).toBe(false);
+      expect((await generation(tenant.vaultKey, streamed.id)).attempts).toEqual([
+        { provider: 'bedrock', model, byok: true, outcome: 'rate_limited', status: 429 },
+        { provider: 'bedrock', model, byok: false, outcome: 'ok', status: 200 },
+      ]);
+    });
   });
 
   it('100 concurrent Vertex requests with a cold token cache make one token request for the service account', async () => {
