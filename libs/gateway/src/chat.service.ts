@@ -338,8 +338,11 @@ export class ChatService implements OnModuleDestroy {
         message: `${credential.provider} is not available`,
         retryAfterSeconds: null,
       });
-    const supported = adapter.supportedParams(attempt.upstreamModel);
-    state.dropped = CHAT_PARAMS.filter((param) => request[param] !== undefined && !supported.has(param));
+    if (adapter.droppedParams) state.dropped = adapter.droppedParams(request, attempt.upstreamModel);
+    else {
+      const supported = adapter.supportedParams(attempt.upstreamModel);
+      state.dropped = CHAT_PARAMS.filter((param) => request[param] !== undefined && !supported.has(param));
+    }
     let upstreamRequest: UpstreamRequest;
     try {
       upstreamRequest = await adapter.buildRequest(body, {

@@ -87,6 +87,11 @@ export interface StreamDecoder {
 export interface ProviderAdapter<C extends ProviderCredential = ProviderCredential> {
   readonly id: ProviderId;
   supportedParams(model: string): ReadonlySet<ChatParam>;
+  /**
+   * The requested parameters this backend will not honour, when it knows better than
+   * `supportedParams` (a value that asks for nothing, such as `response_format: {type: "text"}`, is not dropped).
+   */
+  droppedParams?(request: ChatRequestBody, model: string): readonly string[];
   /** Async for backends that sign (SigV4) or need an access token first (Vertex). */
   buildRequest(request: ChatRequestBody, ctx: AttemptContext<C>): UpstreamRequest | Promise<UpstreamRequest>;
   parseResponse(body: unknown): { completion: JsonObject; usage: Usage | null };

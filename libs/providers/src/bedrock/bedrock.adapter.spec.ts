@@ -90,9 +90,10 @@ describe('BedrockAdapter', () => {
   it('reports what it supports and what it drops', () => {
     expect(sut.supportedParams(MODEL).has('top_k')).toBe(true);
     expect(sut.supportedParams('mistral.mistral-large-2407-v1:0').has('top_k')).toBe(false);
-    expect(sut.droppedParams(chat({ seed: 1, temperature: 0.1 }), MODEL)).toEqual([
+    expect(sut.droppedParamsWithReasons(chat({ seed: 1, temperature: 0.1 }), MODEL)).toEqual([
       { param: 'seed', reason: expect.any(String) },
     ]);
+    expect(sut.droppedParams(chat({ seed: 1, temperature: 0.1, response_format: { type: 'text' } }), MODEL)).toEqual(['seed']);
   });
 
   it('parses a Converse response into a completion and usage', () => {

@@ -37,7 +37,11 @@ export class BedrockAdapter implements ProviderAdapter<BedrockCredential> {
   }
 
   /** Parameters of `request` that Bedrock will not honour for `model`, with reasons, for the record. */
-  droppedParams(request: ChatRequestBody, model: string): BedrockDroppedParam[] {
+  droppedParams(request: ChatRequestBody, model: string): string[] {
+    return this.droppedParamsWithReasons(request, model).map((dropped) => dropped.param);
+  }
+
+  droppedParamsWithReasons(request: ChatRequestBody, model: string): BedrockDroppedParam[] {
     return bedrockDroppedParams(request, model);
   }
 
