@@ -42,6 +42,7 @@ import { type Attempt, type CatalogView, type PlanError, planAttempts } from '@g
 import { generationStreamKey, newGenerationId } from './generation-recorder';
 import type { AttemptRecord, GenerationRecord, GenerationStatus } from './generation.types';
 import { middleOut } from './middle-out';
+import { ProviderStatsTracker } from './provider-stats';
 import type { ResponseSink } from './response-sink';
 
 export interface ChatMeta {
@@ -115,6 +116,7 @@ export class ChatService implements OnModuleDestroy {
     vertex: VertexAdapter;
   };
   private readonly tokens: VertexTokenProvider;
+  private readonly stats = new ProviderStatsTracker();
   private readonly platformAzure: readonly AzureDeployment[];
   private readonly platformBedrock: ProviderCredential | null;
   private readonly platformVertex: ProviderCredential | null;
@@ -189,6 +191,7 @@ export class ChatService implements OnModuleDestroy {
         vertex: this.platformVertex !== null,
       },
       keyHasVaultAccess: principal.vaultAccess,
+      stats: (provider, model) => this.stats.get(provider, model),
     });
     if (!plan.ok) throw planError(plan.error);
 
@@ -666,6 +669,9 @@ export class ChatService implements OnModuleDestroy {
         })
       : null;
     const record = this.buildRecord(state, run, usage, price?.listMicros ?? 0n);
+    if (served && state.status === 'ok' && state.ttfbMs !== null) {
+      this.stats.observe(served.provider, served.model, state.ttfbMs, record.latencyMs, usage.completionTokens);
+    }
     const settlement = await this.credits.settle({
       holder: run.holder,
       chargeMicros: price?.chargeMicros ?? 0n,

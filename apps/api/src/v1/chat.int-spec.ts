@@ -171,6 +171,27 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
     expect(openrouter.requests).toHaveLength(1);
   });
 
+  it('sorts providers by recently observed latency or throughput', async () => {
+    // Observations: Azure answers gpt-4o after 120 ms, OpenRouter at once.
+    azure.setDefault({ kind: 'ok', delayMs: 120 });
+    for (const only of ['azure', 'openrouter']) {
+      expect((await chat(creditsKey, { model: 'openai/gpt-4o', provider: { only: [only] } })).status).toBe(200);
+    }
+    openrouter.reset();
+    azure.reset();
+    await chat(creditsKey, { model: 'openai/gpt-4o', provider: { sort: 'latency' } });
+    expect(openrouter.requests).toHaveLength(1);
+    expect(azure.requests).toHaveLength(0);
+    // Now OpenRouter is the slow one; a few answers move its average past Azure's.
+    openrouter.setDefault({ kind: 'ok', delayMs: 400 });
+    for (let i = 0; i < 5; i++) await chat(creditsKey, { model: 'openai/gpt-4o', provider: { only: ['openrouter'] } });
+    openrouter.reset();
+    azure.reset();
+    await chat(creditsKey, { model: 'openai/gpt-4o', provider: { sort: 'latency' } });
+    expect(azure.requests).toHaveLength(1);
+    expect(openrouter.requests).toHaveLength(0);
+  });
+
   it('forces backends with prefixes and takes parameters from the model name', async () => {
     const forced = await chat(creditsKey, { model: 'openrouter:anthropic/claude-3.5-sonnet?temperature=0.7&top_p=0.9' });
     expect(forced.status).toBe(200);
