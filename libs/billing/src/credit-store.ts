@@ -4,7 +4,7 @@ import { CONFIG, type Config } from '@gw/config';
 import { Database } from '@gw/db';
 import { REDIS, RedisKeys } from '@gw/queue';
 import { APPLY_BALANCE, EXPIRE, INIT_FIELDS, POSTED, RESERVE, SETTLE } from './credit-store.lua';
-import type { ByokAllowance } from './pricing';
+import { type ByokAllowance, monthKey } from './pricing';
 
 /** Who a reservation belongs to and where its BYOK month counters live. */
 export interface Holder {
@@ -135,7 +135,7 @@ export class CreditStore {
 
   async settle(request: SettleRequest): Promise<Settlement> {
     const { holder } = request;
-    const now = currentMonth();
+    const now = monthKey(new Date());
     for (;;) {
       const result = (await this.scripts.gwSettle(
         this.creditKey(holder.tenantId),
@@ -274,8 +274,4 @@ export class CreditStore {
 
 function member(holder: Holder): string {
   return `${holder.tenantId}|${holder.keyId}|${holder.generationId}|${holder.month}`;
-}
-
-function currentMonth(): string {
-  return new Date().toISOString().slice(0, 7);
 }

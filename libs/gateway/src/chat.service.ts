@@ -92,8 +92,9 @@ interface RunState {
   served: Attempt | null;
   status: GenerationStatus;
   httpStatus: number;
-  /** What the tenant was charged (set at settlement). */
+  /** What the tenant was charged, and the list price of the usage (both set at settlement). */
   chargeMicros: bigint;
+  listMicros: bigint;
   /** The prompt's tokens at about four characters each, for streams cut before usage arrived. */
   readonly promptEstimate: number;
   /** Requested parameters the current attempt's backend cannot honour (recorded, not sent). */
@@ -207,6 +208,7 @@ export class ChatService implements OnModuleDestroy {
       status: 'ok',
       httpStatus: 200,
       chargeMicros: 0n,
+      listMicros: 0n,
       settled: false,
       promptEstimate: estimatePromptTokens(body, 4),
       dropped: [],
@@ -604,16 +606,16 @@ export class ChatService implements OnModuleDestroy {
     };
   }
 
+  /** Written after settlement, which priced the usage. */
   private usageBody(state: RunState, attempt: Attempt): JsonObject {
     const usage = this.effectiveUsage(state);
-    const listMicros = listPriceMicros(attempt, usage);
     return {
       prompt_tokens: usage.promptTokens,
       completion_tokens: usage.completionTokens,
       total_tokens: usage.promptTokens + usage.completionTokens,
       cost: Number(state.chargeMicros) / 1e6,
       is_byok: attempt.credential.kind === 'byok',
-      cost_details: { upstream_inference_cost: Number(listMicros) / 1e6 },
+      cost_details: { upstream_inference_cost: Number(state.listMicros) / 1e6 },
     };
   }
 
@@ -683,6 +685,7 @@ export class ChatService implements OnModuleDestroy {
       record: JSON.stringify(record),
     });
     state.chargeMicros = settlement.chargeMicros;
+    state.listMicros = price?.listMicros ?? 0n;
   }
 
   private buildRecord(state: RunState, run: RunContext, usage: Usage, listMicros: bigint): GenerationRecord {
@@ -866,19 +869,6 @@ function parsePlatformAzure(raw: string | undefined): readonly AzureDeployment[]
     );
   }
   return parsed.data;
-}
-
-/** List price of a usage in micro-USD (billing's one pricing function); OpenRouter's reported cost when unpriced. */
-function listPriceMicros(attempt: Attempt, usage: Usage): bigint {
-  return priceOf({
-    usage,
-    price: attempt.price,
-    reportedMicros: usage.upstreamCostUsd === null ? null : BigInt(Math.ceil(usage.upstreamCostUsd * 1e6)),
-    servedBy: attempt.credential.kind,
-    feePpm: 0,
-    allowance: { freeRequests: 0, freeMicros: null },
-    month: { requests: 0, listMicros: 0n },
-  }).listMicros;
 }
 
 /** Choices that carry nothing yet: no content, tool call, refusal or finish reason (a role announcement). */
