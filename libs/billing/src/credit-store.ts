@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { CONFIG, type Config } from '@gw/config';
 import { Database } from '@gw/db';
-import { REDIS, RedisKeys } from '@gw/queue';
+import { REDIS, RedisBatch, RedisKeys } from '@gw/queue';
 import { APPLY_BALANCE, EXPIRE, INIT_FIELDS, POSTED, RESERVE, SETTLE } from './credit-store.lua';
-import { type ByokAllowance, monthKey } from './pricing';
+import { type ByokAllowance, monthKeyAt } from './pricing';
 
 /** Who a reservation belongs to and where its BYOK month counters live. */
 export interface Holder {
@@ -53,8 +53,6 @@ export interface MonthUsage {
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 interface ScriptedRedis {
-  gwReserve: Script;
-  gwSettle: Script;
   gwPosted: Script;
   gwApplyBalance: Script;
   gwInitFields: Script;
@@ -74,6 +72,8 @@ const EXPIRE_BATCH = 500;
 @Injectable()
 export class CreditStore {
   private readonly scripts: ScriptedRedis;
+  /** Reservations and settlements of concurrent requests share round trips. */
+  private readonly batch: RedisBatch;
   private readonly reservationTtlMs: number;
 
   constructor(
@@ -90,13 +90,14 @@ export class CreditStore {
     redis.defineCommand('gwInitFields', { numberOfKeys: 1, lua: INIT_FIELDS });
     redis.defineCommand('gwExpire', { numberOfKeys: 1, lua: EXPIRE });
     this.scripts = redis as unknown as ScriptedRedis;
+    this.batch = new RedisBatch(redis);
     this.reservationTtlMs = config.RESERVATION_TTL_SECONDS * 1000;
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const { holder } = request;
     for (;;) {
-      const result = (await this.scripts.gwReserve(
+      const result = (await this.batch.call('gwReserve', [
         this.creditKey(holder.tenantId),
         this.holdKey(holder.tenantId),
         this.spendKey(holder.keyId),
@@ -111,7 +112,7 @@ export class CreditStore {
         (request.keyLimitMicros ?? -1n).toString(),
         Date.now() + this.reservationTtlMs,
         member(holder),
-      )) as number[];
+      ])) as number[];
       switch (result[0]) {
         case 1:
           return { ok: true };
@@ -135,9 +136,9 @@ export class CreditStore {
 
   async settle(request: SettleRequest): Promise<Settlement> {
     const { holder } = request;
-    const now = monthKey(new Date());
+    const now = monthKeyAt(Date.now());
     for (;;) {
-      const result = (await this.scripts.gwSettle(
+      const result = (await this.batch.call('gwSettle', [
         this.creditKey(holder.tenantId),
         this.holdKey(holder.tenantId),
         this.spendKey(holder.keyId),
@@ -154,7 +155,7 @@ export class CreditStore {
         request.allowance.freeRequests,
         (request.allowance.freeMicros ?? -1n).toString(),
         request.record,
-      )) as number[];
+      ])) as number[];
       const [charge, waived] = result;
       if (charge === -3) {
         await this.loadMonth(holder.tenantId, now);
@@ -208,10 +209,7 @@ export class CreditStore {
   /** The key's spend including charges not yet posted, and what its open reservations hold. */
   async keySpend(keyId: string): Promise<{ spentMicros: bigint; heldMicros: bigint }> {
     const [spent, held] = await this.redis.hmget(this.spendKey(keyId), 'spent', 'held');
-    if (spent === null || spent === undefined) {
-      const row = await this.db.prisma.gatewayKey.findUnique({ where: { id: keyId }, select: { usageMicros: true } });
-      return { spentMicros: row?.usageMicros ?? 0n, heldMicros: 0n };
-    }
+    if (spent === null || spent === undefined) return { spentMicros: await this.keyUsage(keyId), heldMicros: 0n };
     return { spentMicros: BigInt(spent), heldMicros: BigInt(held ?? 0) };
   }
 
@@ -222,18 +220,29 @@ export class CreditStore {
     return { requests: Number(req), listMicros: BigInt(list ?? 0) };
   }
 
+  // The three reads below are on the /v1 path (a tenant's or key's first request): plain SQL on the
+  // pool, so a gateway that only serves /v1 never loads Prisma's query compiler.
   private async loadBalance(tenantId: string): Promise<void> {
-    const row = await this.db.prisma.tenantBalance.findUnique({ where: { tenantId } });
+    const { rows } = await this.db.pool.query<{ balance_micros: string; version: string }>(
+      'SELECT balance_micros, version FROM tenant_balances WHERE tenant_id = $1',
+      [tenantId],
+    );
     await this.scripts.gwApplyBalance(
       this.creditKey(tenantId),
-      (row?.balanceMicros ?? 0n).toString(),
-      (row?.version ?? 0n).toString(),
+      String(rows[0]?.balance_micros ?? 0),
+      String(rows[0]?.version ?? 0),
     );
   }
 
   private async loadKeySpend(keyId: string): Promise<void> {
-    const row = await this.db.prisma.gatewayKey.findUnique({ where: { id: keyId }, select: { usageMicros: true } });
-    await this.scripts.gwInitFields(this.spendKey(keyId), 'spent', (row?.usageMicros ?? 0n).toString());
+    await this.scripts.gwInitFields(this.spendKey(keyId), 'spent', (await this.keyUsage(keyId)).toString());
+  }
+
+  private async keyUsage(keyId: string): Promise<bigint> {
+    const { rows } = await this.db.pool.query<{ usage_micros: string }>('SELECT usage_micros FROM gateway_keys WHERE id = $1', [
+      keyId,
+    ]);
+    return BigInt(rows[0]?.usage_micros ?? 0);
   }
 
   private async loadMonth(tenantId: string, month: string): Promise<void> {

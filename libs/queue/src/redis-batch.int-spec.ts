@@ -1,0 +1,72 @@
+import { Redis } from 'ioredis';
+import { clearRedis, testRedisPrefix, TEST_REDIS_URL } from '@gw/testing';
+import { RedisBatch } from './redis-batch';
+
+interface Counting {
+  gwTestIncr(key: string, by: number): Promise<number>;
+}
+
+describe('RedisBatch (one pipeline per event-loop turn)', () => {
+  let redis: Redis;
+  let prefix: string;
+  let writes: number;
+  beforeAll(async () => {
+    redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true });
+    redis.defineCommand('gwTestIncr', { numberOfKeys: 1, lua: "return redis.call('INCRBY', KEYS[1], ARGV[1])" });
+    prefix = testRedisPrefix();
+    await redis.ping();
+    // Counts what goes to the socket: one pipeline is one write.
+    const stream = (redis as unknown as { stream: { write: (...args: unknown[]) => boolean } }).stream;
+    const write = stream.write.bind(stream);
+    stream.write = (...args: unknown[]) => {
+      writes++;
+      return write(...args);
+    };
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await clearRedis(prefix);
+  });
+
+  it('answers every call of a turn from one write, in order, scripts included', async () => {
+    writes = 0;
+    const sut = new RedisBatch(redis);
+    const key = `${prefix}counter`;
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => sut.call('gwTestIncr', [key, i + 1])));
+    // Running totals 1, 1+2, 1+2+3, ...: the scripts ran in call order.
+    expect(results).toEqual(Array.from({ length: 20 }, (_, i) => ((i + 1) * (i + 2)) / 2));
+    expect(writes).toBe(1);
+    expect(await (redis as unknown as Counting).gwTestIncr(key, 0)).toBe(210);
+  });
+
+  it('fails only the calls that failed, and refuses unknown commands', async () => {
+    const sut = new RedisBatch(redis);
+    await redis.set(`${prefix}text`, 'not a number');
+    const outcomes = await Promise.allSettled([
+      sut.call('incr', [`${prefix}n`]),
+      sut.call('incr', [`${prefix}text`]),
+      sut.call('noSuchCommand', ['x']),
+      sut.call('get', [`${prefix}text`]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 1 });
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/not an integer/);
+    expect(String((outcomes[2] as PromiseRejectedResult).reason)).toMatch(/unknown Redis command noSuchCommand/);
+    expect(outcomes[3]).toEqual({ status: 'fulfilled', value: 'not a number' });
+  });
+
+  it('sends calls of later turns in later batches', async () => {
+    const sut = new RedisBatch(redis);
+    const first = await sut.call('incr', [`${prefix}turns`]);
+    const second = await sut.call('incr', [`${prefix}turns`]);
+    expect([first, second]).toEqual([1, 2]);
+  });
+
+  it('loads a script Redis has never seen (NOSCRIPT) inside a batch', async () => {
+    // A comment unique to this run gives the script a SHA Redis cannot know.
+    redis.defineCommand('gwTestFresh', { numberOfKeys: 1, lua: `-- ${prefix}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])` });
+    const sut = new RedisBatch(redis);
+    const key = `${prefix}fresh`;
+    await expect(Promise.all([sut.call('gwTestFresh', [key, 2]), sut.call('gwTestFresh', [key, 3])])).resolves.toEqual([2, 5]);
+  });
+});
