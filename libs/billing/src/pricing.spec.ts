@@ -1,4 +1,4 @@
-import { feeRateToPpm, isWaived, listPico, monthKey, priceOf, type PriceInput } from './pricing';
+import { feeRateToPpm, isWaived, listPico, monthKey, monthKeyAt, priceOf, type PriceInput } from './pricing';
 
 // gpt-4o-mini-like: $0.15 / $0.60 per million tokens.
 const mini = { promptMicrosPerMTok: 150_000n, completionMicrosPerMTok: 600_000n };
@@ -141,6 +141,17 @@ describe('monthKey', () => {
     ['2027-01-01T00:00:00.000Z', '2027-01'],
   ])('%s is in %s', (at, month) => {
     expect(monthKey(new Date(at))).toBe(month);
+    expect(monthKeyAt(Date.parse(at))).toBe(month);
+  });
+
+  it('monthKeyAt remembers only the last month: moments on both sides of a boundary, in any order', () => {
+    const moments = [
+      '2026-11-30T23:59:59.999Z',
+      '2026-12-01T00:00:00.000Z',
+      '2026-11-01T00:00:00.000Z',
+      '2026-10-31T23:59:59.999Z',
+    ];
+    for (const at of [...moments, ...moments.reverse()]) expect(monthKeyAt(Date.parse(at))).toBe(monthKey(new Date(at)));
   });
 });
 

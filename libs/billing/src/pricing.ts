@@ -110,3 +110,14 @@ export function feeRateToPpm(rate: number): number {
 export function monthKey(at: Date): string {
   return at.toISOString().slice(0, 7);
 }
+
+let lastMonth = { key: '', from: 0, to: 0 };
+/** monthKey of a moment in epoch milliseconds; remembers the last month's bounds (it runs on every request). */
+export function monthKeyAt(ms: number): string {
+  if (ms >= lastMonth.from && ms < lastMonth.to) return lastMonth.key;
+  const at = new Date(ms);
+  const from = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1);
+  const to = Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1);
+  lastMonth = { key: monthKey(at), from, to };
+  return lastMonth.key;
+}

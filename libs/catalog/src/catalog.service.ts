@@ -30,6 +30,18 @@ export interface AliasRule {
   readonly replacement: string;
 }
 
+/** A catalogue row as the refresh reads it (pg hands bigint columns over as text). */
+interface CatalogRow {
+  id: string;
+  name: string;
+  context_length: number;
+  prompt_micros_per_mtok: string | null;
+  completion_micros_per_mtok: string | null;
+  endpoints: Prisma.JsonValue;
+  supports_tools: boolean;
+  supports_json: boolean;
+}
+
 const REFRESH_MS = 10_000;
 const ALIASES_KEY = 'aliases';
 export const BILLING_SETTINGS_KEY = 'billing';
@@ -53,6 +65,7 @@ export class CatalogService implements OnModuleInit {
   private aliasRules: readonly AliasRule[] = [];
   private billing: StoredBillingSettings = {};
   private loadedAt = 0;
+  private loads = 0;
   private refreshing: Promise<void> | null = null;
 
   constructor(@Inject(Database) private readonly db: Database) {}
@@ -62,21 +75,29 @@ export class CatalogService implements OnModuleInit {
     await this.refresh();
   }
 
+  /** Adds the seed models the catalogue lacks; returns how many. Rows already there stay as they are. */
   async seed(): Promise<number> {
-    const { count } = await this.db.prisma.catalogModel.createMany({
-      data: CATALOG_SEED.map((model) => ({
-        id: model.id,
-        name: model.name,
-        contextLength: model.contextLength,
-        promptMicrosPerMTok: usdPerMTokToMicros(model.promptUsdPerMTok),
-        completionMicrosPerMTok: usdPerMTokToMicros(model.completionUsdPerMTok),
-        endpoints: model.endpoints.map((e) => ({ provider: e.provider, upstreamModel: e.upstreamModel })),
-        supportsTools: model.supportsTools,
-        supportsJson: model.supportsJson,
-      })),
-      skipDuplicates: true,
-    });
-    return count;
+    const { rowCount } = await this.db.pool.query(
+      `INSERT INTO catalog_models (id, name, context_length, prompt_micros_per_mtok, completion_micros_per_mtok,
+                                   endpoints, supports_tools, supports_json)
+       SELECT m.id, m.name, m.context_length, m.prompt, m.completion, m.endpoints::jsonb, m.supports_tools, m.supports_json
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::text[], $7::bool[], $8::bool[])
+           AS m(id, name, context_length, prompt, completion, endpoints, supports_tools, supports_json)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        CATALOG_SEED.map((model) => model.id),
+        CATALOG_SEED.map((model) => model.name),
+        CATALOG_SEED.map((model) => model.contextLength),
+        CATALOG_SEED.map((model) => usdPerMTokToMicros(model.promptUsdPerMTok).toString()),
+        CATALOG_SEED.map((model) => usdPerMTokToMicros(model.completionUsdPerMTok).toString()),
+        CATALOG_SEED.map((model) =>
+          JSON.stringify(model.endpoints.map((e) => ({ provider: e.provider, upstreamModel: e.upstreamModel }))),
+        ),
+        CATALOG_SEED.map((model) => model.supportsTools),
+        CATALOG_SEED.map((model) => model.supportsJson),
+      ],
+    );
+    return rowCount ?? 0;
   }
 
   /** The in-memory view; refreshed in the background when older than a few seconds. */
@@ -94,6 +115,12 @@ export class CatalogService implements OnModuleInit {
   list(): CatalogEntry[] {
     this.maybeRefresh();
     return [...this.models.values()].filter((model) => !model.id.includes(':'));
+  }
+
+  /** Changes whenever the in-memory view is replaced: results derived from it can be kept until then. */
+  generation(): number {
+    this.maybeRefresh();
+    return this.loads;
   }
 
   aliases(): readonly AliasRule[] {
@@ -114,24 +141,34 @@ export class CatalogService implements OnModuleInit {
   }
 
   async refresh(): Promise<void> {
-    const [rows, aliases, billing] = await Promise.all([
-      this.db.prisma.catalogModel.findMany({ where: { enabled: true } }),
-      this.db.prisma.setting.findUnique({ where: { key: ALIASES_KEY } }),
-      this.db.prisma.setting.findUnique({ where: { key: BILLING_SETTINGS_KEY } }),
+    const [{ rows }, { rows: settings }] = await Promise.all([
+      this.db.pool.query<CatalogRow>(
+        `SELECT id, name, context_length, prompt_micros_per_mtok::text, completion_micros_per_mtok::text, endpoints,
+                supports_tools, supports_json
+           FROM catalog_models WHERE enabled`,
+      ),
+      this.db.pool.query<{ key: string; value: Prisma.JsonValue }>(
+        `SELECT key, value FROM settings WHERE key = ANY($1::text[])`,
+        [[ALIASES_KEY, BILLING_SETTINGS_KEY]],
+      ),
     ]);
+    const setting = (key: string) => settings.find((row) => row.key === key)?.value;
     const models = new Map<string, CatalogEntry>();
     for (const row of rows) {
       models.set(row.id, {
         id: row.id,
         name: row.name,
-        contextLength: row.contextLength,
+        contextLength: row.context_length,
         price:
-          row.promptMicrosPerMTok === null || row.completionMicrosPerMTok === null
+          row.prompt_micros_per_mtok === null || row.completion_micros_per_mtok === null
             ? null
-            : { promptMicrosPerMTok: row.promptMicrosPerMTok, completionMicrosPerMTok: row.completionMicrosPerMTok },
+            : {
+                promptMicrosPerMTok: BigInt(row.prompt_micros_per_mtok),
+                completionMicrosPerMTok: BigInt(row.completion_micros_per_mtok),
+              },
         endpoints: parseEndpoints(row.endpoints),
-        supportsTools: row.supportsTools,
-        supportsJson: row.supportsJson,
+        supportsTools: row.supports_tools,
+        supportsJson: row.supports_json,
       });
     }
     const endpointPrices = new Map<string, CatalogEntry['price']>();
@@ -144,9 +181,10 @@ export class CatalogService implements OnModuleInit {
     }
     this.models = models;
     this.endpointPrices = endpointPrices;
-    this.aliasRules = parseAliases(aliases?.value);
-    this.billing = parseBillingSettings(billing?.value);
+    this.aliasRules = parseAliases(setting(ALIASES_KEY));
+    this.billing = parseBillingSettings(setting(BILLING_SETTINGS_KEY));
     this.loadedAt = Date.now();
+    this.loads++;
   }
 
   private maybeRefresh(): void {

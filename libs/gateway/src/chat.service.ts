@@ -6,7 +6,7 @@ import {
   estimatePromptTokens,
   type Holder,
   maxCompletionTokens,
-  monthKey,
+  monthKeyAt,
   priceOf,
   type TenantPolicy,
 } from '@gw/billing';
@@ -27,18 +27,21 @@ import {
   OpenRouterAdapter,
   type ProviderAdapter,
   type ProviderCredential,
+  type CancelSignal,
   type StreamEvent,
   type UpstreamError,
   type UpstreamRequest,
   type UpstreamResponse,
   UpstreamTransport,
+  parseJsonBody,
+  type WholeResponse,
   type Usage,
   transportTokenHttp,
   VertexAdapter,
   vertexCredentialFromSecret,
   VertexTokenProvider,
 } from '@gw/providers';
-import { type Attempt, type CatalogView, type PlanError, planAttempts } from '@gw/routing';
+import { type Attempt, type CatalogView, type PlanError, planAttempts, type PlanResult, type PlatformKeys } from '@gw/routing';
 import { generationStreamKey, newGenerationId } from './generation-recorder';
 import type { AttemptRecord, GenerationRecord, GenerationStatus } from './generation.types';
 import { middleOut } from './middle-out';
@@ -53,6 +56,8 @@ export interface ChatMeta {
 
 const KEEPALIVE_MS = 1_000;
 const DEFAULT_OUTPUT_RESERVE = 1024;
+/** Distinct model names whose plans are kept per provider-key list. */
+const MAX_PLANS_PER_KEY_SET = 64;
 
 interface AttemptOutcome {
   readonly done: boolean;
@@ -69,7 +74,7 @@ interface RunContext {
   readonly body: ChatRequestBody;
   readonly meta: ChatMeta;
   readonly sink: ResponseSink;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly tenantKeys: readonly ProviderKey[];
   readonly policy: TenantPolicy;
   readonly holder: Holder;
@@ -124,6 +129,9 @@ export class ChatService implements OnModuleDestroy {
   private readonly userAgent: string;
   private readonly stream: string;
   private readonly unpricedReserveMicros: bigint;
+  private readonly platformKeys: PlatformKeys;
+  private plans = new WeakMap<readonly ProviderKey[], Map<string, PlanResult>>();
+  private planGeneration = -1;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -159,6 +167,12 @@ export class ChatService implements OnModuleDestroy {
     this.platformBedrock = parsePlatformBedrock(config.BEDROCK_PLATFORM_CREDENTIALS, config.BEDROCK_ENDPOINT_URL ?? null);
     this.platformVertex = parsePlatformVertex(config.VERTEX_PLATFORM_SERVICE_ACCOUNT, config.VERTEX_API_ENDPOINT ?? null);
     this.userAgent = config.UPSTREAM_USER_AGENT;
+    this.platformKeys = {
+      openrouter: config.OPENROUTER_API_KEY !== undefined,
+      azureSlugs: new Set(this.platformAzure.map((d) => d.model_slug)),
+      bedrock: this.platformBedrock !== null,
+      vertex: this.platformVertex !== null,
+    };
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -170,30 +184,11 @@ export class ChatService implements OnModuleDestroy {
     body: ChatRequestBody,
     meta: ChatMeta,
     sink: ResponseSink,
-    signal: AbortSignal,
+    signal: CancelSignal,
   ): Promise<void> {
     await this.enforceRateLimits(principal, sink);
     const tenantKeys = await this.providerKeys.listForRouting(principal.tenantId);
-    const requestedParams = new Set<string>(CHAT_PARAMS.filter((param) => body[param] !== undefined));
-    const plan = planAttempts({
-      model: body.model,
-      models: body.models,
-      route: body.route,
-      provider: body.provider,
-      requestedParams,
-      supportedParams: (provider, upstreamModel) => this.adapters[provider].supportedParams(upstreamModel),
-      catalog: this.catalogView(),
-      aliases: this.catalog.aliases(),
-      tenantKeys,
-      platform: {
-        openrouter: this.config.OPENROUTER_API_KEY !== undefined,
-        azureSlugs: new Set(this.platformAzure.map((d) => d.model_slug)),
-        bedrock: this.platformBedrock !== null,
-        vertex: this.platformVertex !== null,
-      },
-      keyHasVaultAccess: principal.vaultAccess,
-      stats: (provider, model) => this.stats.get(provider, model),
-    });
+    const plan = this.plan(principal, body, tenantKeys);
     if (!plan.ok) throw planError(plan.error);
 
     const state: RunState = {
@@ -225,7 +220,7 @@ export class ChatService implements OnModuleDestroy {
         tenantId: principal.tenantId,
         keyId: principal.keyId,
         generationId: state.id,
-        month: monthKey(new Date(state.startedAt)),
+        month: monthKeyAt(state.startedAt),
       },
       promptEstimate: estimatePromptTokens(body),
       requestedModel: body.model ?? body.models?.[0] ?? '',
@@ -273,6 +268,52 @@ export class ChatService implements OnModuleDestroy {
       clearInterval(keepalive);
       await this.settle(run, state);
     }
+  }
+
+  /**
+   * The attempt plan. A request naming one model and no provider preferences (the usual case)
+   * depends only on that name, the key's vault access, the tenant's provider keys and the
+   * catalogue, so its plan is kept until either changes (the provider-key list is a new array
+   * after every change, the catalogue a new generation).
+   */
+  private plan(principal: KeyPrincipal, body: ChatRequestBody, tenantKeys: readonly ProviderKey[]): PlanResult {
+    const model = body.model;
+    const plain = model !== undefined && body.models === undefined && body.provider === undefined && body.route === undefined;
+    if (!plain) return this.planFresh(principal, body, tenantKeys);
+    const generation = this.catalog.generation();
+    if (generation !== this.planGeneration) {
+      this.plans = new WeakMap();
+      this.planGeneration = generation;
+    }
+    let byName = this.plans.get(tenantKeys);
+    if (!byName) {
+      byName = new Map();
+      this.plans.set(tenantKeys, byName);
+    }
+    const memo = principal.vaultAccess ? `v${model}` : `-${model}`;
+    let plan = byName.get(memo);
+    if (!plan) {
+      plan = this.planFresh(principal, body, tenantKeys);
+      if (byName.size < MAX_PLANS_PER_KEY_SET) byName.set(memo, plan);
+    }
+    return plan;
+  }
+
+  private planFresh(principal: KeyPrincipal, body: ChatRequestBody, tenantKeys: readonly ProviderKey[]): PlanResult {
+    return planAttempts({
+      model: body.model,
+      models: body.models,
+      route: body.route,
+      provider: body.provider,
+      requestedParams: new Set<string>(CHAT_PARAMS.filter((param) => body[param] !== undefined)),
+      supportedParams: (provider, upstreamModel) => this.adapters[provider].supportedParams(upstreamModel),
+      catalog: this.catalogView(),
+      aliases: this.catalog.aliases(),
+      tenantKeys,
+      platform: this.platformKeys,
+      keyHasVaultAccess: principal.vaultAccess,
+      stats: (provider, model) => this.stats.get(provider, model),
+    });
   }
 
   /** Per-key (`rateLimitRpm`) and per-tenant limits, shared by every instance through Redis. */
@@ -364,10 +405,12 @@ export class ChatService implements OnModuleDestroy {
       return fail(classifyTransportError(error));
     }
 
+    if (!request.stream) return this.completeWhole(adapter, upstreamRequest, credential, attempt, run, state, fail);
+
     // Aborts the upstream at once when the client goes away, or when no first data arrives in time.
     const controller = new AbortController();
     const onClientAbort = () => controller.abort();
-    signal.addEventListener('abort', onClientAbort, { once: true });
+    signal.addEventListener('abort', onClientAbort);
     // A holder, not a local: the timer callback sets it (closures defeat flow analysis).
     const timing = { firstDataTimedOut: false };
     const firstDataTimer = setTimeout(() => {
@@ -386,24 +429,6 @@ export class ChatService implements OnModuleDestroy {
         // A cached Vertex access token the upstream no longer accepts: the next attempt fetches a new one.
         if (credential.provider === 'vertex' && response.status === 401) this.tokens.invalidate(credential);
         return fail(adapter.classifyError(response.status, errorBody, response.headers));
-      }
-      if (!request.stream) {
-        let json: unknown;
-        try {
-          json = await this.transport.readJson(response);
-        } catch (error) {
-          return fail(timing.firstDataTimedOut ? timeoutFailure() : classifyTransportError(error));
-        }
-        clearTimeout(firstDataTimer);
-        const { completion, usage } = adapter.parseResponse(json);
-        state.usage = usage;
-        state.served = attempt;
-        state.ttfbMs = Date.now() - state.startedAt;
-        pushTrail(state, attempt, 'ok', response.status);
-        // Settled (and the record queued) before the answer leaves: a success is never unbilled.
-        await this.settle(run, state);
-        sink.json(200, this.finalCompletion(completion, attempt, state));
-        return { done: true };
       }
       const outcome = await this.relayStream(
         adapter,
@@ -426,6 +451,42 @@ export class ChatService implements OnModuleDestroy {
       clearTimeout(firstDataTimer);
       signal.removeEventListener('abort', onClientAbort);
     }
+  }
+
+  /**
+   * A non-streamed attempt: one buffered response. The client's abort stops it; undici's own
+   * timeouts bound the wait for the first byte (UPSTREAM_TIMEOUT_MS) and any silence inside the body.
+   */
+  private async completeWhole(
+    adapter: ProviderAdapter,
+    upstreamRequest: UpstreamRequest,
+    credential: ProviderCredential,
+    attempt: Attempt,
+    run: RunContext,
+    state: RunState,
+    fail: (failure: UpstreamError) => AttemptOutcome,
+  ): Promise<AttemptOutcome> {
+    let response: WholeResponse;
+    try {
+      response = await this.transport.sendWhole(upstreamRequest, run.signal);
+    } catch (error) {
+      return fail(classifyTransportError(error));
+    }
+    const json = parseJsonBody(response.body);
+    if (response.status < 200 || response.status >= 300) {
+      // A cached Vertex access token the upstream no longer accepts: the next attempt fetches a new one.
+      if (credential.provider === 'vertex' && response.status === 401) this.tokens.invalidate(credential);
+      return fail(adapter.classifyError(response.status, json, response.headers));
+    }
+    const { completion, usage } = adapter.parseResponse(json);
+    state.usage = usage;
+    state.served = attempt;
+    state.ttfbMs = Date.now() - state.startedAt;
+    pushTrail(state, attempt, 'ok', response.status);
+    // Settled (and the record queued) before the answer leaves: a success is never unbilled.
+    await this.settle(run, state);
+    run.sink.json(200, this.finalCompletion(completion, attempt, state));
+    return { done: true };
   }
 
   private async relayStream(

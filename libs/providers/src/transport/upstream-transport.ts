@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher, errors as undiciErrors, request } from 'undici';
+import { Agent, type Dispatcher, errors as undiciErrors, request, util as undiciUtil } from 'undici';
 import { checkUpstreamUrl, createPinnedDispatcher, UnsafeUrlError } from '@gw/net';
 import type { UpstreamError, UpstreamRequest } from '../provider.types';
 
@@ -12,6 +12,20 @@ export interface TransportOptions {
   readonly maxResponseBytes: number;
   /** ALLOW_PRIVATE_UPSTREAMS: tenant URLs may point at loopback/private addresses (tests). */
   readonly allowPrivate: boolean;
+}
+
+/** What the transport needs of an abort signal: AbortSignal is one, a cheaper object will do. */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** A response read to its end (non-streamed answers). */
+export interface WholeResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
 }
 
 export interface UpstreamResponse {
@@ -54,6 +68,31 @@ export class UpstreamTransport {
     return { status: response.statusCode, headers: response.headers, body: response.body };
   }
 
+  /**
+   * Sends a request and reads its whole body (bounded by maxResponseBytes) without a stream in
+   * between: the non-streamed path's answer is one buffer. No headers in time is a
+   * HeadersTimeoutError, a silent body a BodyTimeoutError, an abort of `signal` an AbortError.
+   */
+  async sendWhole(upstream: UpstreamRequest, signal: CancelSignal): Promise<WholeResponse> {
+    const dispatcher = upstream.untrustedUrl ? await this.pinnedFor(upstream.url) : this.agent;
+    const url = new URL(upstream.url);
+    return new Promise<WholeResponse>((resolve, reject) => {
+      const handler = new WholeBodyHandler(this.options.maxResponseBytes, signal, resolve, reject);
+      dispatcher.dispatch(
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: 'POST',
+          headers: upstream.headers,
+          body: upstream.body,
+          headersTimeout: this.options.firstByteTimeoutMs,
+          bodyTimeout: this.options.idleTimeoutMs,
+        },
+        handler,
+      );
+    });
+  }
+
   /** Reads a whole (non-streamed) body, bounded by maxResponseBytes. */
   async readJson(response: UpstreamResponse): Promise<unknown> {
     const chunks: Buffer[] = [];
@@ -72,12 +111,7 @@ export class UpstreamTransport {
       }
       chunks.push(buffer);
     }
-    const text = Buffer.concat(chunks).toString('utf8');
-    try {
-      return text ? (JSON.parse(text) as unknown) : null;
-    } catch {
-      return text;
-    }
+    return parseJsonBody(Buffer.concat(chunks));
   }
 
   async close(): Promise<void> {
@@ -105,6 +139,89 @@ export class UpstreamTransport {
     );
     this.pinned.set(origin, { dispatcher, expiresAt: Date.now() + PINNED_TTL_MS });
     return dispatcher;
+  }
+}
+
+/** Collects one response into a buffer (undici's dispatch handler protocol). */
+class WholeBodyHandler implements Dispatcher.DispatchHandler {
+  private abort: ((error?: Error) => void) | null = null;
+  private status = 0;
+  private rawHeaders: Buffer[] = [];
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+  private readonly onAbort: () => void;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly signal: CancelSignal,
+    private readonly resolve: (response: WholeResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.onAbort = () => this.abort?.(abortError());
+    signal.addEventListener('abort', this.onAbort);
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    if (this.signal.aborted) abort(abortError());
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    this.rawHeaders = rawHeaders;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      this.abort?.(
+        new TransportFailure({
+          kind: 'server',
+          status: this.status,
+          message: 'upstream response too large',
+          retryAfterSeconds: null,
+        }),
+      );
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.finish()) {
+      const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+      this.resolve({ status: this.status, headers: undiciUtil.parseHeaders(this.rawHeaders), body });
+    }
+  }
+
+  onError(error: Error): void {
+    if (this.finish()) this.reject(error);
+  }
+
+  private finish(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    return true;
+  }
+}
+
+function abortError(): Error {
+  return new undiciErrors.RequestAbortedError();
+}
+
+/** A buffered body as JSON (null when empty, the text when it is not JSON). */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) return null;
+  const text = body.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }
 
