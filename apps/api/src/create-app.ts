@@ -1,18 +1,25 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
+import { KeyAuthService } from '@gw/accounts';
 import type { Config } from '@gw/config';
+import { ChatService } from '@gw/gateway';
 import { AppModule } from './app.module';
 import { dashboardDir } from './dashboard/dashboard-files';
 import { ErrorFilter } from './http/error.filter';
 import { createLogger, PinoNestLogger } from './http/logger';
+import { requestIdOf } from './http/request-id';
+import { ChatRoute } from './v1/chat-route';
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+interface ServerSettings {
+  readonly keepAliveTimeout?: number;
+  readonly requestTimeout?: number;
+  readonly connectionTimeout?: number;
+}
 
 export interface CreateAppOptions {
   logger?: Logger;
@@ -21,16 +28,26 @@ export interface CreateAppOptions {
 /** Builds the HTTP application (used by main.ts and by the integration tests). */
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createLogger(config);
+  // Set once the application exists; until then every request goes to Fastify.
+  const ahead: { chat?: ChatRoute } = {};
   const adapter = new FastifyAdapter({
+    // The chat route is served ahead of Fastify (see ChatRoute); the rest keeps Fastify's server settings.
+    serverFactory: (handler: RequestListener, serverOptions: ServerSettings) => {
+      const server = createServer((req, res) => {
+        const chat = ahead.chat;
+        if (chat?.matches(req)) chat.handle(req, res);
+        else handler(req, res);
+      });
+      if (serverOptions.keepAliveTimeout !== undefined) server.keepAliveTimeout = serverOptions.keepAliveTimeout;
+      if (serverOptions.requestTimeout !== undefined) server.requestTimeout = serverOptions.requestTimeout;
+      if (serverOptions.connectionTimeout !== undefined) server.setTimeout(serverOptions.connectionTimeout);
+      return server;
+    },
     // Fastify's own request logging is off; the onRequest hook below writes one line per request.
     logger: false,
     trustProxy: config.TRUST_PROXY,
     bodyLimit: config.MAX_BODY_BYTES,
-    // Honour a caller's request id when it is sane, so logs can be joined across services.
-    genReqId: (request: IncomingMessage) => {
-      const incoming = request.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    },
+    genReqId: requestIdOf,
     return503OnClosing: true,
   });
   const fastify = adapter.getInstance();
@@ -71,5 +88,16 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // so API 404s keep their JSON shape and page paths fall back to index.html.
   await app.register(fastifyStatic, { root: dashboardDir(), serve: false });
   app.useGlobalFilters(new ErrorFilter(logger));
+  const route = new ChatRoute({
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    logger,
+    keys: app.get(KeyAuthService),
+    chat: app.get(ChatService),
+  });
+  fastify.addHook('preClose', (done) => {
+    route.close();
+    done();
+  });
+  ahead.chat = route;
   return app;
 }

@@ -1,4 +1,5 @@
 import { AccountsService } from '@gw/accounts';
+import { Database } from '@gw/db';
 import { Secret } from '@gw/kernel';
 import { call, startTestApp, type TestApp } from '../testing/test-app';
 
@@ -130,5 +131,24 @@ describe('admin routes (SPEC section 6)', () => {
     expect(audit.body.data[0]).toEqual(
       expect.objectContaining({ actorId: expect.any(String), ip: expect.any(String), createdAt: expect.any(String) }),
     );
+  });
+
+  it('bootstraps the admin once, with a vault as signup gives, and promotes an existing account', async () => {
+    const accounts = sut.app.get(AccountsService);
+    expect(await accounts.ensureAdmin('boss@example.com', new Secret(password))).toEqual({ created: false });
+    const { rows } = await sut.app.get(Database).pool.query(
+      `SELECT u.role, t.name, length(t.vault_public_key) AS public_key_bytes,
+              (SELECT count(*)::int FROM vault_wraps w WHERE w.tenant_id = t.id AND w.kind = 'recovery_key') AS recovery_wraps,
+              (SELECT array_agg(a.action || ':' || a.actor_type) FROM vault_audit_log a WHERE a.tenant_id = t.id) AS audit
+         FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = 'boss@example.com'`,
+    );
+    expect(rows).toEqual([
+      { role: 'admin', name: 'Administrators', public_key_bytes: 32, recovery_wraps: 1, audit: ['vault.created:system'] },
+    ]);
+
+    await call(sut.url, 'POST', '/api/auth/signup', { body: { email: 'promoted@example.com', password } });
+    expect(await accounts.ensureAdmin('promoted@example.com', new Secret('not-the-password-1'))).toEqual({ created: false });
+    const login = await call(sut.url, 'POST', '/api/auth/login', { body: { email: 'promoted@example.com', password } });
+    expect(login.body.user.role).toBe('admin');
   });
 });

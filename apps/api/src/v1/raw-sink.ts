@@ -1,44 +1,48 @@
-import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { ResponseSink } from '@gw/gateway';
 
 /**
- * Writes the gateway's answer straight to the socket (streams must not be buffered). Fastify is
- * told to stand aside only when the first byte goes out, so errors raised before that still go
- * through the error filter.
+ * Writes the gateway's answer straight to the socket. Streams are never held back, but what is
+ * written in one turn of the event loop (the events of one upstream read, the usage chunk and the
+ * sentinel) leaves in one socket write: the response is corked at the turn's first write and
+ * uncorked right after (process.nextTick), the pattern Node documents for batching writes.
  */
 export class RawResponseSink implements ResponseSink {
-  private hijacked = false;
-  private readonly extraHeaders: Record<string, string> = {};
+  private headersSent = false;
+  private extraHeaders: Record<string, string> | null = null;
+  private corked = false;
 
   constructor(
-    private readonly reply: FastifyReply,
+    private readonly res: ServerResponse,
     private readonly requestId: string,
   ) {}
 
   get started(): boolean {
-    return this.hijacked;
+    return this.headersSent;
   }
 
   setHeader(name: string, value: string): void {
-    this.extraHeaders[name] = value;
+    (this.extraHeaders ??= {})[name] = value;
   }
 
-  json(status: number, body: unknown, headers: Record<string, string> = {}): void {
-    this.take();
+  json(status: number, body: unknown, headers?: Record<string, string>): void {
+    this.headersSent = true;
     const payload = JSON.stringify(body);
-    this.reply.raw.writeHead(status, {
+    const head: Record<string, string | number> = {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(payload),
       'x-request-id': this.requestId,
-      ...this.extraHeaders,
-      ...headers,
-    });
-    this.reply.raw.end(payload);
+    };
+    if (this.extraHeaders) Object.assign(head, this.extraHeaders);
+    if (headers) Object.assign(head, headers);
+    this.res.writeHead(status, head);
+    this.res.end(payload);
   }
 
   startStream(): void {
-    this.take();
-    this.reply.raw.writeHead(200, {
+    this.headersSent = true;
+    this.batchTurn();
+    this.res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
@@ -46,20 +50,29 @@ export class RawResponseSink implements ResponseSink {
       'x-request-id': this.requestId,
       ...this.extraHeaders,
     });
-    this.reply.raw.flushHeaders();
+    // Sent with whatever this turn writes next, or on its own when the turn ends.
+    this.res.flushHeaders();
   }
 
   write(text: string): void {
-    if (!this.reply.raw.writableEnded && !this.reply.raw.destroyed) this.reply.raw.write(text);
+    if (this.res.writableEnded || this.res.destroyed) return;
+    this.batchTurn();
+    this.res.write(text);
   }
 
   end(): void {
-    if (!this.reply.raw.writableEnded) this.reply.raw.end();
+    if (!this.res.writableEnded) this.res.end();
   }
 
-  private take(): void {
-    if (this.hijacked) return;
-    this.hijacked = true;
-    this.reply.hijack();
+  private batchTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
+    process.nextTick(this.uncork);
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.res.uncork();
+  };
 }

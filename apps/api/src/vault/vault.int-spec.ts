@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { KeyAuthService, KeyVerifier, parseGatewayKey } from '@gw/accounts';
 import { VaultService } from '@gw/byok';
 import { Database } from '@gw/db';
@@ -330,6 +331,26 @@ describe('the BYOK vault (SPEC section 4)', () => {
     const row = await sut.app.get(Database).prisma.providerKey.findUniqueOrThrow({ where: { id: aliceKeyId } });
     await expect(sut.app.get(VaultService).openProviderSecret(principal, row)).rejects.toMatchObject({ code: 'not_found' });
     expect((await call(sut.url, 'GET', `/api/provider-keys/${aliceKeyId}`, { token: alice.token })).status).toBe(200);
+  });
+
+  it('provisions a vault inside a plain pg transaction (the bootstrap admin) that its recovery key opens', async () => {
+    const db = sut.app.get(Database);
+    const vault = sut.app.get(VaultService);
+    const tenantId = randomUUID();
+    const recoveryKey = await db.transaction(async (client) => {
+      await client.query(`INSERT INTO tenants (id, name) VALUES ($1, 'bootstrap')`, [tenantId]);
+      return vault.provisionTenant(tenantId, client);
+    });
+    await expect(
+      vault.regenerateRecoveryKey(tenantId, { recoveryKey: new Secret(alice.recoveryKey) }, { type: 'system' }, null),
+    ).rejects.toBeInstanceOf(DomainError);
+    const next = await vault.regenerateRecoveryKey(tenantId, { recoveryKey }, { type: 'system' }, null);
+    expect(next.reveal()).not.toBe(recoveryKey.reveal());
+    const { rows } = await db.pool.query<{ action: string }>(
+      'SELECT action FROM vault_audit_log WHERE tenant_id = $1 ORDER BY created_at, action',
+      [tenantId],
+    );
+    expect(rows.map((row) => row.action)).toEqual(['vault.created', 'vault.recovery_key_regenerated']);
   });
 
   it('updates and deletes provider keys, recording every change in the audit log', async () => {
