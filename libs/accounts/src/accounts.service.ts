@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CONFIG, type Config } from '@gw/config';
-import { Database, isUniqueViolation, type Prisma } from '@gw/db';
+import { Database, isUniqueViolation, type Prisma, sqlIn } from '@gw/db';
 import { DomainError, type Secret } from '@gw/kernel';
 import type { SessionPrincipal, TenantBillingOverrides, VaultLifecycle } from './accounts.tokens';
 import { VAULT_LIFECYCLE } from './accounts.tokens';
@@ -42,7 +43,7 @@ export class AccountsService {
           data: { email, passwordHash, role: 'member', tenant: { create: { name: email } } },
           include: { tenant: true },
         });
-        const recoveryKey = this.vault ? await this.vault.provisionTenant(user.tenantId, tx) : null;
+        const recoveryKey = this.vault ? await this.vault.provisionTenant(user.tenantId, sqlIn(tx)) : null;
         const session = await this.createSession(tx, user, meta);
         return { ...session, recoveryKey };
       });
@@ -80,20 +81,31 @@ export class AccountsService {
     return toPrincipal(session.id, session.user);
   }
 
-  /** Creates the bootstrap admin when no account has that email; returns whether it did. */
+  /**
+   * Creates the bootstrap admin when no account has that email; returns whether it did. Runs at
+   * every start, in plain SQL so that start-up does not load Prisma's query compiler.
+   */
   async ensureAdmin(email: string, password: Secret<string>): Promise<{ created: boolean }> {
-    const existing = await this.db.prisma.user.findUnique({ where: { email } });
+    const { rows } = await this.db.pool.query<{ id: string; role: string }>('SELECT id, role FROM users WHERE email = $1', [
+      email,
+    ]);
+    const existing = rows[0];
     if (existing) {
-      if (existing.role !== 'admin') await this.db.prisma.user.update({ where: { id: existing.id }, data: { role: 'admin' } });
+      if (existing.role !== 'admin') await this.db.pool.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [existing.id]);
       return { created: false };
     }
     const passwordHash = await hashPassword(password);
     try {
-      await this.db.prisma.$transaction(async (tx) => {
-        const user = await tx.user.create({
-          data: { email, passwordHash, role: 'admin', tenant: { create: { name: 'Administrators' } } },
-        });
-        if (this.vault) await this.vault.provisionTenant(user.tenantId, tx);
+      await this.db.transaction(async (client) => {
+        const tenantId = randomUUID();
+        await client.query(`INSERT INTO tenants (id, name) VALUES ($1, 'Administrators')`, [tenantId]);
+        await client.query(`INSERT INTO users (id, tenant_id, email, password_hash, role) VALUES ($1, $2, $3, $4, 'admin')`, [
+          randomUUID(),
+          tenantId,
+          email,
+          passwordHash,
+        ]);
+        if (this.vault) await this.vault.provisionTenant(tenantId, client);
       });
       return { created: true };
     } catch (error) {
@@ -103,7 +115,6 @@ export class AccountsService {
     }
   }
 
-  /** Deletes expired sessions (a maintenance job); returns how many. */
   /** The tenant's own billing overrides (null fields: the admin settings apply). */
   async billingOverrides(tenantId: string): Promise<TenantBillingOverrides> {
     const row = await this.db.prisma.tenant.findUnique({
@@ -117,9 +128,13 @@ export class AccountsService {
     };
   }
 
+  /**
+   * Deletes expired sessions (a maintenance job); returns how many. The job runs as soon as the
+   * worker starts: plain SQL, like ensureAdmin.
+   */
   async purgeExpiredSessions(): Promise<number> {
-    const { count } = await this.db.prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } });
-    return count;
+    const { rowCount } = await this.db.pool.query('DELETE FROM sessions WHERE expires_at <= $1', [new Date()]);
+    return rowCount ?? 0;
   }
 
   async adminExists(): Promise<boolean> {

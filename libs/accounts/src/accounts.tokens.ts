@@ -1,4 +1,4 @@
-import type { Prisma } from '@gw/db';
+import type { Prisma, SqlTx } from '@gw/db';
 import type { VaultAccessProof } from '@gw/contracts';
 import { Secret } from '@gw/kernel';
 
@@ -41,8 +41,8 @@ export interface KeyPrincipal {
  * it is present, tenants have no vault and keys cannot be given vault access.
  */
 export interface VaultLifecycle {
-  /** Called inside the signup transaction; returns the recovery key to show once, if any. */
-  provisionTenant(tenantId: string, tx: Tx): Promise<Secret<string> | null>;
+  /** Called inside the transaction that creates the tenant; returns the recovery key to show once, if any. */
+  provisionTenant(tenantId: string, tx: SqlTx): Promise<Secret<string> | null>;
   /** Grants a new gateway key access to the tenant's vault, given a proof; throws 403 on a bad proof. */
   grantKeyAccess(input: {
     tenantId: string;

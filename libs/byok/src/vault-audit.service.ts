@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { VaultAuditView } from '@gw/contracts';
-import { Database, newestFirstPage, type Prisma } from '@gw/db';
+import { Database, newestFirstPage, type Prisma, type SqlTx } from '@gw/db';
 import { pageOf } from '@gw/kernel';
 
 /** Who did something to a vault. */
@@ -26,13 +27,31 @@ export class VaultAuditService {
       data: {
         tenantId: entry.tenantId,
         actorType: entry.actor.type,
-        actorId: entry.actor.type === 'system' ? null : entry.actor.id,
+        actorId: actorIdOf(entry.actor),
         action: entry.action,
         targetId: entry.targetId ?? null,
         ip: entry.ip ?? null,
         details: entry.details ?? {},
       },
     });
+  }
+
+  /** `record` in plain SQL, for transactions that run without Prisma. */
+  async recordIn(tx: SqlTx, entry: VaultAuditRecord): Promise<void> {
+    await tx.query(
+      `INSERT INTO vault_audit_log (id, tenant_id, actor_type, actor_id, action, target_id, ip, details)
+       VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8::jsonb)`,
+      [
+        randomUUID(),
+        entry.tenantId,
+        entry.actor.type,
+        actorIdOf(entry.actor),
+        entry.action,
+        entry.targetId ?? null,
+        entry.ip ?? null,
+        JSON.stringify(entry.details ?? {}),
+      ],
+    );
   }
 
   /** Newest first; `cursor` is the id of the last entry of the previous page. */
@@ -56,4 +75,8 @@ export class VaultAuditService {
       nextCursor,
     };
   }
+}
+
+function actorIdOf(actor: VaultActor): string | null {
+  return actor.type === 'system' ? null : actor.id;
 }

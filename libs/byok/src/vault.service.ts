@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { KeyEvents, type KeyPrincipal, KeyVerifier, parseGatewayKey, type VaultLifecycle, type VaultProof } from '@gw/accounts';
 import { PROVIDER_SECRET_SCHEMAS, type ProviderId, type ProviderSecret } from '@gw/contracts';
-import { Database, type Prisma } from '@gw/db';
+import { Database, type Prisma, type SqlTx } from '@gw/db';
 import { DomainError, Secret } from '@gw/kernel';
 import {
   deriveWrappingKey,
@@ -103,13 +103,18 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
 
   // ---- Lifecycle hooks called by accounts -------------------------------------------------
 
-  async provisionTenant(tenantId: string, tx: Tx): Promise<Secret<string>> {
+  /** Plain SQL: the bootstrap admin's tenant gets its vault at start-up, where Prisma is not loaded. */
+  async provisionTenant(tenantId: string, tx: SqlTx): Promise<Secret<string>> {
     const pair = generateTenantKeyPair();
     const recovery = generateRecoveryKey();
     try {
-      await tx.tenant.update({ where: { id: tenantId }, data: { vaultPublicKey: new Uint8Array(pair.publicKey) } });
-      await this.writeRecoveryWrap(tx, tenantId, pair.privateKey, recovery.bytes);
-      await this.audit.record({ tenantId, actor: { type: 'system' }, action: 'vault.created' }, tx);
+      await tx.query('UPDATE tenants SET vault_public_key = $2 WHERE id = $1::uuid', [tenantId, Buffer.from(pair.publicKey)]);
+      await tx.query(`INSERT INTO vault_wraps (id, tenant_id, kind, wrapped) VALUES ($1::uuid, $2::uuid, 'recovery_key', $3)`, [
+        randomUUID(),
+        tenantId,
+        Buffer.from(recoveryWrap(tenantId, pair.privateKey, recovery.bytes)),
+      ]);
+      await this.audit.recordIn(tx, { tenantId, actor: { type: 'system' }, action: 'vault.created' });
       return recovery.text;
     } finally {
       wipe(pair.privateKey, recovery.bytes);
@@ -422,13 +427,9 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
     privateKey: Secret<Uint8Array>,
     recoveryKey: Secret<Uint8Array>,
   ): Promise<void> {
-    const wrappingKey = deriveWrappingKey('recovery_key', recoveryKey);
-    try {
-      const wrapped = new Uint8Array(wrapPrivateKey(privateKey, wrappingKey, { tenantId, holder: RECOVERY_HOLDER }));
-      await tx.vaultWrap.create({ data: { tenantId, kind: 'recovery_key', wrapped } });
-    } finally {
-      wipe(wrappingKey);
-    }
+    await tx.vaultWrap.create({
+      data: { tenantId, kind: 'recovery_key', wrapped: new Uint8Array(recoveryWrap(tenantId, privateKey, recoveryKey)) },
+    });
   }
 
   private async writeKeyWrap(
@@ -457,6 +458,16 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
       // Not wiped: a request in flight may still hold the entry; the GC reclaims it.
       if (predicate(entry)) this.cache.delete(key);
     }
+  }
+}
+
+/** The tenant private key wrapped under a key derived from the recovery key. */
+function recoveryWrap(tenantId: string, privateKey: Secret<Uint8Array>, recoveryKey: Secret<Uint8Array>): Uint8Array {
+  const wrappingKey = deriveWrappingKey('recovery_key', recoveryKey);
+  try {
+    return wrapPrivateKey(privateKey, wrappingKey, { tenantId, holder: RECOVERY_HOLDER });
+  } finally {
+    wipe(wrappingKey);
   }
 }
 
