@@ -1,25 +1,13 @@
-import 'reflect-metadata';
+// First: keeps start-up from growing V8's young generation (see startup/young-generation.ts).
+import './startup/young-generation';
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { NestFactory } from '@nestjs/core';
-import { AccountsService } from '@gw/accounts';
-import { type Config, ConfigError, loadConfig } from '@gw/config';
-import { JobsModule } from '@gw/jobs';
-import { Secret } from '@gw/kernel';
-import { createApp } from './create-app';
-import { createLogger } from './http/logger';
+import { ConfigError, type Config, loadConfig } from '@gw/config';
+import { announce, say } from './startup/announce';
+import { runCluster } from './startup/cluster';
 import { prepareEnvFile } from './startup/env-file';
 import { projectRoot } from './startup/paths';
 import { ensureServices, StartupError } from './startup/preflight';
-
-const DEFAULT_ADMIN_EMAIL = 'admin@gateway.local';
-// Only these stop the server (Nest's default list includes SIGUSR2 and SIGHUP).
-const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'];
-
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
 
 /**
  * Creates the database if needed and applies pending migrations in a child process: the schema
@@ -46,30 +34,14 @@ async function main(): Promise<void> {
   if (generatedPepper) say('Generated SERVER_PEPPER into .env.local (keep that file).');
   await ensureServices(config, root, say);
   await migrate(config);
-
-  const logger = createLogger(config);
-  const app = await createApp(config, { logger });
-  app.enableShutdownHooks(SHUTDOWN_SIGNALS);
-  const email = config.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL;
-  const password = config.ADMIN_PASSWORD ?? randomBytes(12).toString('base64url');
-  const { created } = await app.get(AccountsService).ensureAdmin(email.toLowerCase(), new Secret(password));
-  if (created && !config.ADMIN_PASSWORD) {
-    say(`Admin account created: ${email} / ${password}  (shown once; set ADMIN_PASSWORD to choose it)`);
-  } else {
-    say(`Admin login: ${email}${created ? ' (password from ADMIN_PASSWORD)' : ''}`);
+  if (config.API_WORKERS > 1) {
+    runCluster({ workers: config.API_WORKERS, onReady: () => announce(config), say });
+    return;
   }
-
-  if (config.WORKER === 'on') {
-    const worker = await NestFactory.createApplicationContext(JobsModule.forRoot(config, logger), { logger: false });
-    worker.enableShutdownHooks(SHUTDOWN_SIGNALS);
-  }
-
-  await app.listen({ port: config.PORT, host: config.HOST });
-  const shown = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  const base = `http://${shown}:${config.PORT}`;
-  say(`Dashboard: ${base}/`);
-  say(`API:       ${base}/v1  (OpenAI-compatible)`);
-  say(`Health:    ${base}/healthz  ${base}/readyz`);
+  // Loaded only here: a cluster's main process serves nothing and stays small.
+  const { serve } = await import('./serve');
+  await serve(config, { jobs: config.WORKER === 'on', bootstrapAdmin: true });
+  announce(config);
 }
 
 main().catch((error: unknown) => {

@@ -69,6 +69,8 @@ export const envSchema = z.object({
   UNPRICED_RESERVE_USD: z.coerce.number().min(0).default(1),
   /** Outbound User-Agent sent to every upstream (identity override). */
   UPSTREAM_USER_AGENT: z.string().min(1).max(200).default('llm-gateway/0.1.0'),
+  /** HTTP worker processes sharing PORT (node:cluster); 1 serves from the main process itself. */
+  API_WORKERS: positiveInt.max(64).default(1),
   /** Body limit of the dashboard/management API (/api); /v1 uses MAX_BODY_BYTES. */
   API_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   SESSION_TTL_HOURS: positiveInt.default(24 * 14),

@@ -128,5 +128,6 @@ describe('settlement survives a SIGKILL mid-run', () => {
     );
     expect(totals?.sum).toBe(totals?.balance);
     expect(BigInt(totals?.balance ?? -1)).toBeGreaterThanOrEqual(0n);
-  });
+    // Three server starts (migrations included) and 2,000 requests on two cores.
+  }, 120_000);
 });

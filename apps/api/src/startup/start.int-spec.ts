@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -69,7 +69,52 @@ describe('start-up', () => {
     } finally {
       await first.stop();
     }
-  });
+    // Two server starts, each creating or migrating the database.
+  }, 120_000);
+
+  it('runs API_WORKERS processes on one port, replaces one that dies, and stops them all on SIGTERM', async () => {
+    const children = (pid: number) =>
+      readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    const alive = (pid: number) => existsSync(`/proc/${String(pid)}`);
+    const cluster = start({ ...env, API_WORKERS: '2' });
+    try {
+      await cluster.waitFor(/Dashboard:/, 60_000);
+      const main = cluster.child.pid ?? 0;
+      const workers = children(main);
+      expect(workers).toHaveLength(2);
+      // The admin is bootstrapped once, by one worker.
+      expect(cluster.output().match(/Admin (login|account created)/g)).toHaveLength(1);
+      const signup = await call(base, 'POST', '/api/auth/signup', {
+        body: { email: 'cluster@example.com', password: 'cluster-secret-123' },
+      });
+      expect(signup.status).toBe(201);
+      const key = (await call(base, 'POST', '/api/keys', { token: signup.body.token, body: { name: 'cluster' } })).body.key;
+      // A key made through one worker authenticates on every worker (connections are spread across them).
+      const statuses = await Promise.all(Array.from({ length: 12 }, () => call(base, 'GET', '/v1/key', { token: key })));
+      expect(statuses.map((r) => r.status)).toEqual(Array(12).fill(200));
+
+      process.kill(workers[1] ?? 0, 'SIGKILL');
+      await cluster.waitFor(/Worker 1 exited \(SIGKILL\); starting it again\./);
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && (children(main).length < 2 || children(main).includes(workers[1] ?? 0))) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const replaced = children(main);
+      expect(replaced).toHaveLength(2);
+      expect(replaced).toContain(workers[0]);
+      expect((await call(base, 'GET', '/readyz')).status).toBe(200);
+
+      await cluster.stop();
+      expect(await cluster.exited).toBe(0);
+      expect(replaced.filter(alive)).toEqual([]);
+    } finally {
+      await cluster.stop('SIGKILL');
+    }
+  }, 120_000);
 
   it('stops with one line naming an invalid variable', async () => {
     const started = start({ ...env, PORT: 'eighty' });

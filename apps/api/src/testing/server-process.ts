@@ -36,7 +36,8 @@ export function startServer(env: Record<string, string>): ServerProcess {
     child,
     output: () => output,
     exited,
-    async waitFor(pattern, ms = 20_000) {
+    // Generous: a start runs migrations and compiles, and CI machines share their cores with the suite.
+    async waitFor(pattern, ms = 60_000) {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline) {
         const match = pattern.exec(output);
