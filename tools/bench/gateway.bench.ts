@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
@@ -27,7 +27,7 @@ type Mode = (typeof MODES)[number];
 type Summary = ReturnType<typeof summarize>;
 
 export interface LoadStats {
-  /** autocannon's mean of requests per second. */
+  /** Requests per second over the run (wrk's count over its duration, or autocannon's mean). */
   readonly rps: number;
   /** 2xx responses. */
   readonly ok: number;
@@ -51,12 +51,41 @@ export interface LoadRow {
   readonly cpuMsPerRequest: number;
   /** Share of one core the gateway process used during the run, %. */
   readonly cpuPercent: number;
+  readonly cpu: CpuSplit;
+}
+
+/** The same non-streaming load on API_WORKERS=2 (a main process and two HTTP workers). */
+export interface ScalingRow {
+  readonly connections: number;
+  readonly gateway: LoadStats;
+  /** The mock measured directly in the main rows, at the same connection count. */
+  readonly direct: LoadStats;
+  readonly cpu: CpuSplit;
+}
+
+const SCALING_WORKERS = 2;
+const SCALING_CONNECTIONS = [16, 64] as const;
+
+/** Child process ids of `pid` (a cluster's workers). */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 export interface GatewayBenchResult {
   /** 1-minute load average when the section started: other work on the machine skews every number. */
   readonly loadAverage: number;
   readonly rows: readonly LoadRow[];
+  readonly scaling: readonly ScalingRow[];
+  /** RSS of the clustered gateway's processes together, after start. */
+  readonly scalingIdleRssMb: number;
   /** Streaming: time from sending the request to the first body byte, ms. */
   readonly ttfb: { readonly gateway: Summary; readonly direct: Summary };
   readonly idleRssMb: number;
@@ -68,7 +97,7 @@ export interface GatewayBenchResult {
     readonly served: number;
     readonly written: number;
     readonly byStatus: Readonly<Record<string, number>>;
-    /** Requests still in flight when autocannon stopped a run: served by the gateway, never counted by the client. */
+    /** Requests still in flight when the load generator stopped a run: served by the gateway, never counted by the client. */
     readonly inFlightAllowance: number;
     readonly matched: boolean;
     readonly drainMs: number;
@@ -159,6 +188,98 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU seconds (user + system) of every process whose command name is `comm` (redis-server, postgres). */
+function cpuSecondsOf(comm: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
+      total += cpuSeconds(Number(entry));
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return total;
+}
+
+/** CPU seconds of this process's children that have exited and been reaped (each wrk run). */
+function reapedChildrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** The machine's CPU seconds since boot from /proc/stat: busy (all non-idle), steal, and all. */
+function machineCpu(): { busy: number; steal: number; total: number } {
+  const values = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = values;
+  return {
+    busy: (user + nice + system + irq + softirq) / 100,
+    steal: steal / 100,
+    total: (user + nice + system + idle + iowait + irq + softirq + steal) / 100,
+  };
+}
+
+/** Where the machine's CPU went during one row, per 2xx answer. */
+export interface CpuSplit {
+  readonly gateway: number;
+  readonly redis: number;
+  readonly postgres: number;
+  readonly mock: number;
+  readonly loadGenerator: number;
+  /** Everything the machine did, in ms per answer. */
+  readonly machine: number;
+  /** Time the hypervisor gave the vCPUs to someone else, in ms per answer. */
+  readonly steal: number;
+  /** Share of the machine's CPU time that was idle, %. */
+  readonly idlePercent: number;
+}
+
+class CpuMeter {
+  private start: Record<string, number> = {};
+
+  constructor(
+    private readonly gatewayPids: () => readonly number[],
+    private readonly mockPid: number,
+  ) {}
+
+  begin(): void {
+    this.start = this.read();
+  }
+
+  /** Since begin(), per answer. */
+  end(answers: number): CpuSplit {
+    const now = this.read();
+    const per = (name: string) => ((now[name] ?? 0) - (this.start[name] ?? 0)) * (1000 / Math.max(1, answers));
+    const total = (now['total'] ?? 0) - (this.start['total'] ?? 0);
+    const idle = total - ((now['busy'] ?? 0) - (this.start['busy'] ?? 0)) - ((now['steal'] ?? 0) - (this.start['steal'] ?? 0));
+    return {
+      gateway: per('gateway'),
+      redis: per('redis'),
+      postgres: per('postgres'),
+      mock: per('mock'),
+      loadGenerator: per('loadGenerator'),
+      machine: per('busy'),
+      steal: per('steal'),
+      idlePercent: total > 0 ? (100 * idle) / total : 0,
+    };
+  }
+
+  private read(): Record<string, number> {
+    const machine = machineCpu();
+    return {
+      gateway: this.gatewayPids().reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+      mock: cpuSeconds(this.mockPid),
+      redis: cpuSecondsOf('redis-server'),
+      postgres: cpuSecondsOf('postgres'),
+      // wrk runs are reaped children of this process; autocannon runs inside it.
+      loadGenerator: WRK ? reapedChildrenCpuSeconds() : cpuSeconds(process.pid),
+      ...machine,
+    };
+  }
+}
+
 /** Samples the gateway's RSS every 100 ms and the generations backlog every 250 ms. */
 class Sampler {
   private runPeak = 0;
@@ -232,7 +353,75 @@ function chatBody(mode: Mode): string {
   });
 }
 
+/** wrk (C, from Debian's packages) when installed: it costs the shared cores far less than autocannon. */
+const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path)) ?? null;
+export const LOAD_GENERATOR = WRK ? 'wrk' : 'autocannon';
+
 async function load(target: Target, mode: Mode, connections: number, seconds: number): Promise<LoadStats> {
+  return WRK ? loadWithWrk(WRK, target, mode, connections, seconds) : loadWithAutocannon(target, mode, connections, seconds);
+}
+
+/** A Lua long string that cannot be closed by the text inside it. */
+function luaString(text: string): string {
+  let level = '';
+  while (text.includes(`]${level}]`)) level += '=';
+  return `[${level}[${text}]${level}]`;
+}
+
+/**
+ * One wrk run in a child process (one thread). The script sets the request and prints the run's
+ * summary as JSON; latencies are wrk's per-request timings in microseconds.
+ */
+async function loadWithWrk(wrk: string, target: Target, mode: Mode, connections: number, seconds: number): Promise<LoadStats> {
+  const script = join(mkdtempSync(join(tmpdir(), 'gw-wrk-')), 'post.lua');
+  const headers = Object.entries(target.headers)
+    .map(([name, value]) => `wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`)
+    .join('\n');
+  writeFileSync(
+    script,
+    `wrk.method = "POST"
+wrk.body = ${luaString(chatBody(mode))}
+${headers}
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests":%d,"duration":%d,"p50":%d,"p99":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), e.connect, e.read, e.write, e.status, e.timeout))
+end
+`,
+  );
+  try {
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        wrk,
+        ['-t1', `-c${String(connections)}`, `-d${String(seconds)}s`, '--timeout', '10s', '-s', script, target.url],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${String(code)}: ${text}`))));
+    });
+    const line = /^WRK (\{.*\})$/m.exec(output)?.[1];
+    if (!line) throw new Error(`wrk printed no summary: ${output}`);
+    const r = JSON.parse(line) as Record<string, number>;
+    const count = (name: string) => r[name] ?? 0;
+    const requests = count('requests');
+    return {
+      rps: requests / (count('duration') / 1e6),
+      ok: requests - count('status'),
+      p50: count('p50') / 1000,
+      p99: count('p99') / 1000,
+      non2xx: count('status'),
+      errors: count('connect') + count('read') + count('write') + count('timeout'),
+      timeouts: count('timeout'),
+    };
+  } finally {
+    rmSync(dirname(script), { recursive: true, force: true });
+  }
+}
+
+async function loadWithAutocannon(target: Target, mode: Mode, connections: number, seconds: number): Promise<LoadStats> {
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -389,11 +578,22 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+/** BENCH_GATEWAY_FLAGS: extra node flags for the gateway process (`--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+function nodeFlags(): string[] {
+  return (process.env['BENCH_GATEWAY_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+}
+
+/** BENCH_ROWS: only these rows (`non-stream:16,stream:1`); all when unset. */
+function wanted(mode: Mode, connections: number): boolean {
+  const rows = (process.env['BENCH_ROWS'] ?? '').split(',').filter(Boolean);
+  return rows.length === 0 || rows.includes(`${mode}:${String(connections)}`);
+}
+
 /**
  * The whole /v1/chat/completions path under load: the production build in a child process
  * (gateway-key auth, vault decrypt of a BYOK key, routing, upstream call over the keep-alive pool,
  * usage, a generation record through Redis into Postgres), against a cheap mock upstream in a
- * second process, driven by autocannon from this one; the same load against the mock directly is
+ * second process, driven by wrk (or autocannon when wrk is not installed); the same load against the mock directly is
  * the baseline that "added latency" subtracts.
  */
 export async function benchGateway(): Promise<GatewayBenchResult> {
@@ -424,26 +624,28 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
     const mockPort = Number(mock.match[1]);
 
     const port = await freePort();
+    const pepper = randomBytes(30).toString('base64url');
+    const gatewayEnv = (listenOn: number): NodeJS.ProcessEnv => ({
+      PATH: process.env['PATH'] ?? '',
+      PORT: String(listenOn),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      ENV_FILE: join(scratch, 'env.local'),
+      SERVER_PEPPER: pepper,
+      OPENROUTER_BASE_URL: `http://127.0.0.1:${String(mockPort)}/api/v1`,
+      OPENROUTER_API_KEY: 'bench-platform',
+      ADMIN_EMAIL: 'bench-admin@example.com',
+      ADMIN_PASSWORD: 'bench-admin-password',
+      NODE_ENV: 'production',
+      WORKER: 'on',
+    });
     const gateway = await startChild(
       'gateway',
-      [join(root, 'dist/apps/api/src/main.js')],
-      {
-        PATH: process.env['PATH'] ?? '',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: databaseUrl,
-        REDIS_URL,
-        REDIS_PREFIX: prefix,
-        LOG_LEVEL: 'warn',
-        ENV_FILE: join(scratch, 'env.local'),
-        SERVER_PEPPER: randomBytes(30).toString('base64url'),
-        OPENROUTER_BASE_URL: `http://127.0.0.1:${String(mockPort)}/api/v1`,
-        OPENROUTER_API_KEY: 'bench-platform',
-        ADMIN_EMAIL: 'bench-admin@example.com',
-        ADMIN_PASSWORD: 'bench-admin-password',
-        NODE_ENV: 'production',
-        WORKER: 'on',
-      },
+      [...nodeFlags(), join(root, 'dist/apps/api/src/main.js')],
+      gatewayEnv(port),
       /^Dashboard:/,
       120_000,
     );
@@ -469,6 +671,9 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-or-bench' },
     };
 
+    const mockPid = mock.child.process.pid;
+    if (mockPid === undefined) throw new Error('the mock upstream has no pid');
+    const meter = new CpuMeter(() => [pid], mockPid);
     sampler = new Sampler(pid, redis, `${prefix}stream:generations`);
     sampler.start();
     for (const mode of MODES) {
@@ -483,13 +688,16 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
     const rows: LoadRow[] = [];
     for (const mode of MODES) {
       for (const connections of CONNECTIONS) {
+        if (!wanted(mode, connections)) continue;
         log(`${mode}, ${String(connections)} connection(s)`);
         const direct = await load(directTarget, mode, connections, DIRECT_SECONDS);
         sampler.takeRunPeak();
         const cpuBefore = cpuSeconds(pid);
+        meter.begin();
         const started = process.hrtime.bigint();
         const viaGateway = await load(gatewayTarget, mode, connections, GATEWAY_SECONDS);
         const cpu = cpuSeconds(pid) - cpuBefore;
+        const split = meter.end(viaGateway.ok);
         const wall = Number(process.hrtime.bigint() - started) / 1e9;
         served += viaGateway.ok;
         inFlightAllowance += connections;
@@ -501,6 +709,7 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
           peakRssMb: sampler.takeRunPeak(),
           cpuMsPerRequest: (cpu * 1000) / Math.max(1, viaGateway.ok),
           cpuPercent: (cpu / wall) * 100,
+          cpu: split,
         });
       }
     }
@@ -508,6 +717,43 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
     log('time to first byte');
     const ttfb = { gateway: await timeToFirstByte(gatewayTarget), direct: await timeToFirstByte(directTarget) };
     served += TTFB_REQUESTS + TTFB_WARMUP;
+
+    const scaling: ScalingRow[] = [];
+    let scalingIdleRssMb = 0;
+    if (process.env['BENCH_WORKERS'] !== '0') {
+      log(`non-stream with API_WORKERS=${String(SCALING_WORKERS)}`);
+      const clusterPort = await freePort();
+      const cluster = await startChild(
+        'gateway (workers)',
+        [join(root, 'dist/apps/api/src/main.js')],
+        { ...gatewayEnv(clusterPort), API_WORKERS: String(SCALING_WORKERS), ENV_FILE: join(scratch, 'env-workers.local') },
+        /^Dashboard:/,
+        120_000,
+      );
+      children.push(cluster.child);
+      const main = cluster.child.process.pid;
+      if (main === undefined) throw new Error('the clustered gateway has no pid');
+      const pids = () => [main, ...childPids(main)];
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      scalingIdleRssMb = pids().reduce((sum, p) => sum + procMb(p, 'VmRSS'), 0);
+      const target: Target = { ...gatewayTarget, url: `http://127.0.0.1:${String(clusterPort)}/v1/chat/completions` };
+      const warm = await load(target, 'non-stream', 16, WARMUP_SECONDS);
+      served += warm.ok;
+      inFlightAllowance += 16;
+      const clusterMeter = new CpuMeter(pids, mockPid);
+      for (const connections of SCALING_CONNECTIONS) {
+        const direct = rows.find((r) => r.mode === 'non-stream' && r.connections === connections)?.direct;
+        if (!direct) continue;
+        log(`non-stream, ${String(connections)} connection(s), API_WORKERS=${String(SCALING_WORKERS)}`);
+        clusterMeter.begin();
+        const viaCluster = await load(target, 'non-stream', connections, GATEWAY_SECONDS);
+        scaling.push({ connections, gateway: viaCluster, direct, cpu: clusterMeter.end(viaCluster.ok) });
+        served += viaCluster.ok;
+        inFlightAllowance += connections;
+      }
+      // Its records still in Redis are drained by the first gateway's writer.
+      await stopChild(cluster.child);
+    }
 
     log('waiting for the generation records');
     const records = await awaitGenerations(databaseUrl, served);
@@ -517,6 +763,8 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
     return {
       loadAverage,
       rows,
+      scaling,
+      scalingIdleRssMb,
       ttfb,
       idleRssMb,
       peakRssMb: sampler.peak,
@@ -542,6 +790,7 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
 }
 
 const ms = (x: number) => x.toFixed(2);
+const tableRow = (cells: readonly (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;
 const mb = (x: number) => x.toFixed(0);
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
@@ -550,7 +799,7 @@ export function gatewayReport(result: GatewayBenchResult): string[] {
   const lines = [
     '## Gateway: /v1/chat/completions, full path, mock upstream (ms, MB)',
     '',
-    `Load average (1 min) when the section started: ${result.loadAverage.toFixed(2)}.`,
+    `Load generator: ${LOAD_GENERATOR}. Load average (1 min) when the section started: ${result.loadAverage.toFixed(2)}.`,
     '',
     '| mode | conns | req/s | p50 | p99 | direct req/s | direct p50 | direct p99 | added p50 | added p99 | CPU ms/req | CPU % | peak RSS | non-2xx | errors |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -561,6 +810,39 @@ export function gatewayReport(result: GatewayBenchResult): string[] {
     lines.push(
       `| ${row.mode} | ${String(row.connections)} | ${g.rps.toFixed(0)} | ${ms(g.p50)} | ${ms(g.p99)} | ${d.rps.toFixed(0)} | ${ms(d.p50)} | ${ms(d.p99)} | ${ms(g.p50 - d.p50)} | ${ms(g.p99 - d.p99)} | ${ms(row.cpuMsPerRequest)} | ${row.cpuPercent.toFixed(0)} | ${mb(row.peakRssMb)} | ${String(g.non2xx)} | ${String(g.errors)} |`,
     );
+  }
+  lines.push(
+    '',
+    "Where the machine's CPU went during each gateway row, in ms per 2xx answer (all processes share the 2 cores; steal is time the hypervisor gave the vCPUs to other guests):",
+    '',
+    '| mode | conns | gateway | Redis | Postgres | mock upstream | load generator | everything else | whole machine | steal | machine idle % |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const row of result.rows) {
+    const c = row.cpu;
+    const rest = c.machine - c.gateway - c.redis - c.postgres - c.mock - c.loadGenerator;
+    lines.push(
+      tableRow([
+        row.mode,
+        row.connections,
+        ...[c.gateway, c.redis, c.postgres, c.mock, c.loadGenerator, rest, c.machine, c.steal].map(ms),
+        c.idlePercent.toFixed(0),
+      ]),
+    );
+  }
+  if (result.scaling.length > 0) {
+    lines.push(
+      '',
+      `With API_WORKERS=${String(SCALING_WORKERS)} (a main process and ${String(SCALING_WORKERS)} HTTP workers on the same port; their RSS together ${mb(result.scalingIdleRssMb)} MB after start), non-streaming:`,
+      '',
+      '| conns | req/s | p50 | p99 | added p50 | added p99 | gateway CPU ms/req (all its processes) | whole machine ms/req | machine idle % | non-2xx | errors |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const row of result.scaling) {
+      const g = row.gateway;
+      const timings = [g.p50, g.p99, g.p50 - row.direct.p50, g.p99 - row.direct.p99, row.cpu.gateway, row.cpu.machine].map(ms);
+      lines.push(tableRow([row.connections, g.rps.toFixed(0), ...timings, row.cpu.idlePercent.toFixed(0), g.non2xx, g.errors]));
+    }
   }
   const { gateway, direct } = result.ttfb;
   lines.push(
@@ -586,7 +868,7 @@ export function gatewayReport(result: GatewayBenchResult): string[] {
   const find = (mode: Mode, connections: number) => result.rows.find((r) => r.mode === mode && r.connections === connections);
   const at16 = find('non-stream', 16);
   const at1 = find('non-stream', 1);
-  const failures = result.rows.reduce((sum, r) => sum + r.gateway.non2xx + r.gateway.errors, 0);
+  const failures = [...result.rows, ...result.scaling].reduce((sum, r) => sum + r.gateway.non2xx + r.gateway.errors, 0);
   const rps16 = at16?.gateway.rps ?? 0;
   const added1 = at1 ? at1.gateway.p50 - at1.direct.p50 : Infinity;
   const added16 = at16 ? at16.gateway.p99 - at16.direct.p99 : Infinity;

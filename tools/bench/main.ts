@@ -17,6 +17,10 @@ async function main(): Promise<void> {
     `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${String(cpus().length)} cores, ${String(Math.round(totalmem() / 2 ** 30))} GiB, Node ${process.version})`,
   );
   say();
+  if (process.env['BENCH_SECTIONS'] === 'gateway') {
+    for (const line of gatewayReport(await benchGateway())) say(line);
+    return;
+  }
   say('## Vault: opening a provider secret per request (microseconds)');
   say();
   const vault = await benchVault();
