@@ -56,7 +56,8 @@ describe('the dashboard', () => {
     for (const context of [userContext, adminContext]) context.setDefaultTimeout(10_000);
   });
   afterAll(async () => {
-    await browser.close();
+    // Closed even when the browser never started, so a failed launch cannot keep jest running.
+    await (browser as Browser | undefined)?.close();
     await sut.close();
     await upstream.close();
   });
@@ -165,6 +166,10 @@ describe('the dashboard', () => {
     await admin.getByLabel('Search tenants').fill('alice');
     const tenant = admin.locator(`[data-tenant~="${USER_EMAIL}"]`);
     await tenant.waitFor();
+    // The search has answered once every row shown matches it.
+    await admin.waitForFunction(() =>
+      Array.from(document.querySelectorAll('[data-tenant]')).every((row) => row.getAttribute('data-tenant')?.includes('alice')),
+    );
     const balance = tenant.locator('[data-balance]');
     const before = Number((await balance.innerText()).replace(/[$,]/g, ''));
     await tenant.getByRole('button', { name: /Actions for/ }).click();

@@ -3,7 +3,7 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { type AdminTenantView, grantCreditsBody, patchTenantBody } from '@gw/contracts';
 import { IconSearch, IconUsers } from '@tabler/icons-react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
 import { api, query } from '../../api/client';
 import { FormFooter } from '../../components/FormFooter';
@@ -148,6 +148,8 @@ export function TenantsPage() {
   const tenants = useQuery({
     queryKey: [...TENANTS_KEY, debounced],
     queryFn: () => api.get<{ data: AdminTenantView[] }>(`/api/admin/tenants${query({ search: debounced })}`),
+    // The rows stay (and an open row menu with them) while the next search loads.
+    placeholderData: keepPreviousData,
   });
   const toggle = useMutation({
     mutationFn: (tenant: AdminTenantView) =>
