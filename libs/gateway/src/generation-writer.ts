@@ -104,22 +104,24 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
   private async step(blockMs: number): Promise<number> {
     const redis = this.redis;
     if (!redis) return 0;
-    const block = ['BLOCK', String(blockMs)];
-    const result = (await redis.call(
-      'XREADGROUP',
-      'GROUP',
-      GROUP,
-      this.consumer,
-      'COUNT',
-      String(BATCH),
-      ...block,
-      'STREAMS',
-      this.stream,
-      '>',
-    )) as [string, StreamEntries][] | null;
-    const entries = result?.[0]?.[1] ?? [];
-    await this.write(entries);
-    return entries.length;
+    // The reply goes straight into its compact form: it is never held across an await.
+    const batch = readBatch(
+      (await redis.call(
+        'XREADGROUP',
+        'GROUP',
+        GROUP,
+        this.consumer,
+        'COUNT',
+        String(BATCH),
+        'BLOCK',
+        String(blockMs),
+        'STREAMS',
+        this.stream,
+        '>',
+      )) as [string, StreamEntries][] | null,
+    );
+    await this.write(batch);
+    return batch.entryIds.length;
   }
 
   private async reclaim(minIdleMs: number): Promise<void> {
@@ -132,31 +134,23 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
         StreamEntries,
         unknown,
       ];
-      await this.write(entries);
+      await this.write(compactEntries(entries));
       cursor = next;
     } while (cursor !== '0-0' && this.isRunning());
   }
 
-  private async write(entries: StreamEntries): Promise<void> {
-    if (entries.length === 0 || !this.redis) return;
-    // Keyed by generation id: one queued twice (a retried enqueue) is written and charged once.
-    const records = new Map<string, GenerationRecord>();
-    for (const [, fields] of entries) {
-      const json = fields[fields.indexOf('g') + 1];
-      if (!json) continue;
-      const record = JSON.parse(json) as GenerationRecord;
-      if (records.has(record.id)) continue;
-      // The charge as settled in Redis (after the BYOK waiver), carried beside the record.
-      const charge = fields.indexOf('c') >= 0 ? fields[fields.indexOf('c') + 1] : undefined;
-      if (charge !== undefined) record.costMicros = charge;
-      records.set(record.id, record);
+  private async write(batch: Batch): Promise<void> {
+    const redis = this.redis;
+    if (batch.entryIds.length === 0 || !redis) return;
+    for (const entry of batch.malformed) {
+      await redis.xadd(`${this.stream}:dead`, '*', ...entry);
+      this.logger.error(`a generation record that is not valid JSON was moved to ${this.stream}:dead`);
     }
-    if (records.size > 0) await this.settleOrIsolate([...records.values()]);
-    const ids = entries.map(([id]) => id);
-    await this.redis
+    if (batch.records.length > 0) await this.settleOrIsolate(batch);
+    await redis
       .multi()
-      .xack(this.stream, GROUP, ...ids)
-      .xdel(this.stream, ...ids)
+      .xack(this.stream, GROUP, ...batch.entryIds)
+      .xdel(this.stream, ...batch.entryIds)
       .exec();
   }
 
@@ -165,19 +159,21 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
    * so that a single record Postgres refuses cannot hold every later one back: that record moves
    * to a dead-letter stream (kept for an operator, logged) and the rest are written.
    */
-  private async settleOrIsolate(records: GenerationRecord[]): Promise<void> {
+  private async settleOrIsolate(batch: Batch): Promise<void> {
     try {
-      await this.settle(records);
+      await this.settle(batch);
       return;
     } catch (error) {
-      if (records.length === 1 || !(await this.databaseAnswers())) throw error;
+      if (batch.records.length === 1 || !(await this.databaseAnswers())) throw error;
     }
-    for (const record of records) {
+    for (let index = 0; index < batch.records.length; index++) {
+      const single = batch.single(index);
       try {
-        await this.settle([record]);
+        await this.settle(single);
       } catch (error) {
         if (!(await this.databaseAnswers())) throw error;
-        await this.redis?.xadd(`${this.stream}:dead`, '*', 'g', JSON.stringify(record));
+        const record = single.records[0] as BatchRecord;
+        await this.redis?.xadd(`${this.stream}:dead`, '*', 'g', single.recordJson(0), 'c', record.chargeMicros.toString());
         this.logger.error(
           `generation ${record.id} could not be written and was moved to ${this.stream}:dead: ${error instanceof Error ? error.message : String(error)}`,
         );
@@ -197,12 +193,13 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
    * ones commit together (a replayed batch inserts nothing and so charges nothing). Then the Redis
    * mirror drops the posted charges from what it holds; that step is idempotent per generation.
    */
-  private async settle(records: GenerationRecord[]): Promise<void> {
+  private async settle(batch: Batch): Promise<void> {
+    const { records } = batch;
     const client = await this.db.pool.connect();
     let posted: PostedCharges;
     try {
       await client.query('BEGIN');
-      const inserted = await this.insert(client, records);
+      const inserted = await this.insert(client, batch);
       const charges: GenerationCharge[] = records
         .filter((record) => inserted.has(record.id))
         .map((record) => ({
@@ -210,7 +207,7 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
           tenantId: record.tenantId,
           keyId: record.keyId,
           kind: record.isByok ? 'byok_fee' : 'charge',
-          amountMicros: BigInt(record.costMicros),
+          amountMicros: record.chargeMicros,
         }));
       posted = await postGenerationCharges(
         client,
@@ -228,73 +225,148 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
       client.release();
     }
     const byTenant = new Map<string, string[]>();
-    for (const record of records) byTenant.set(record.tenantId, [...(byTenant.get(record.tenantId) ?? []), record.id]);
+    for (const record of records) {
+      const ids = byTenant.get(record.tenantId);
+      if (ids) ids.push(record.id);
+      else byTenant.set(record.tenantId, [record.id]);
+    }
     for (const [tenantId, generationIds] of byTenant) {
       const state = posted.balances.get(tenantId);
       await this.credits.posted(tenantId, state?.balanceMicros ?? 0n, state?.version ?? 0n, generationIds);
     }
     for (const record of records) {
       const cut = posted.clamped.get(record.id);
-      if (cut !== undefined) await this.credits.correctKeySpend(record.keyId, cut - BigInt(record.costMicros));
+      if (cut !== undefined) await this.credits.correctKeySpend(record.keyId, cut - record.chargeMicros);
     }
   }
 
-  private async insert(client: PoolClient, records: GenerationRecord[]): Promise<Set<string>> {
-    const columns = [
-      'id',
-      'tenant_id',
-      'key_id',
-      'requested_model',
-      'model',
-      'provider',
-      'is_byok',
-      'fallback',
-      'attempts',
-      'prompt_tokens',
-      'completion_tokens',
-      'cost_micros',
-      'upstream_cost_micros',
-      'latency_ms',
-      'ttfb_ms',
-      'status',
-      'http_status',
-      'streamed',
-      'app_referer',
-      'app_title',
-      'created_at',
-    ];
-    const values: unknown[] = [];
-    const rows = records.map((r, index) => {
-      values.push(
-        r.id,
-        r.tenantId,
-        r.keyId,
-        r.requestedModel,
-        r.model,
-        r.provider,
-        r.isByok,
-        r.fallback,
-        JSON.stringify(r.attempts),
-        r.promptTokens,
-        r.completionTokens,
-        r.costMicros,
-        r.upstreamCostMicros,
-        r.latencyMs,
-        r.ttfbMs,
-        r.status,
-        r.httpStatus,
-        r.streamed,
-        r.appReferer,
-        r.appTitle,
-        r.createdAt,
-      );
-      const base = index * columns.length;
-      return `(${columns.map((_, i) => `$${String(base + i + 1)}`).join(', ')})`;
-    });
+  /**
+   * The batch's rows from its one JSON text, expanded by Postgres: no per-row parameters to build
+   * or hold while the statement runs. Returns the ids that were new.
+   */
+  private async insert(client: PoolClient, batch: Batch): Promise<Set<string>> {
     const result = await client.query<{ id: string }>(
-      `INSERT INTO generations (${columns.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`,
-      values,
+      `INSERT INTO generations (id, tenant_id, key_id, requested_model, model, provider, is_byok, fallback, attempts,
+         prompt_tokens, completion_tokens, cost_micros, upstream_cost_micros, latency_ms, ttfb_ms, status, http_status,
+         streamed, app_referer, app_title, created_at)
+       SELECT r.id, r."tenantId", r."keyId", r."requestedModel", r.model, r.provider, r."isByok", r.fallback, r.attempts,
+              r."promptTokens", r."completionTokens", (e.value->>'c')::bigint, r."upstreamCostMicros", r."latencyMs",
+              r."ttfbMs", r.status, r."httpStatus", r.streamed, r."appReferer", r."appTitle", r."createdAt"
+         FROM json_array_elements($1::json) AS e,
+              json_to_record(e.value->'r') AS r(id text, "tenantId" uuid, "keyId" uuid, "requestedModel" text, model text,
+                provider text, "isByok" boolean, fallback boolean, attempts jsonb, "promptTokens" int,
+                "completionTokens" int, "upstreamCostMicros" bigint, "latencyMs" int, "ttfbMs" int, status text,
+                "httpStatus" int, streamed boolean, "appReferer" text, "appTitle" text, "createdAt" timestamptz)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      [batch.payload],
     );
     return new Set(result.rows.map((row) => row.id));
   }
+}
+
+/** What the writer keeps of one record besides its JSON text. */
+interface BatchRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly isByok: boolean;
+  /** The charge as settled in Redis (after the BYOK waiver), carried beside the record. */
+  readonly chargeMicros: bigint;
+}
+
+/**
+ * One read of the stream in the form it waits in while Postgres works: the distinct records as one
+ * JSON text (`[{"c":<charge>,"r":<record>},…]`, a single string the garbage collector never
+ * copies) and a few fields of each. Holding the parsed records and one query parameter per column
+ * instead kept megabytes alive across every batch's round trips at full load.
+ */
+class Batch {
+  constructor(
+    /** Stream entry ids, acknowledged once the batch is written. */
+    readonly entryIds: string[],
+    readonly records: BatchRecord[],
+    readonly payload: string,
+    /** Where each record's own JSON starts and ends in `payload`. */
+    private readonly bounds: number[],
+    /** Entries whose record is not valid JSON, as field lists for the dead-letter stream. */
+    readonly malformed: string[][],
+  ) {}
+
+  recordJson(index: number): string {
+    return this.payload.slice(this.bounds[2 * index], this.bounds[2 * index + 1]);
+  }
+
+  /** A batch of just one of these records (written on its own when the batch as a whole fails). */
+  single(index: number): Batch {
+    const record = this.records[index] as BatchRecord;
+    const json = this.recordJson(index);
+    const head = `[{"c":${record.chargeMicros.toString()},"r":`;
+    return new Batch([], [record], `${head}${json}}]`, [head.length, head.length + json.length], []);
+  }
+}
+
+const EMPTY_BATCH = new Batch([], [], '[]', [], []);
+
+function readBatch(reply: [string, StreamEntries][] | null): Batch {
+  return compactEntries(reply?.[0]?.[1] ?? []);
+}
+
+function compactEntries(entries: StreamEntries): Batch {
+  if (entries.length === 0) return EMPTY_BATCH;
+  const entryIds: string[] = [];
+  const records: BatchRecord[] = [];
+  const bounds: number[] = [];
+  const malformed: string[][] = [];
+  // Keyed by generation id: one queued twice (a retried enqueue) is written and charged once.
+  const seen = new Set<string>();
+  // Joined once at the end: `join` builds one flat string, where `+=` would leave a chain of pieces.
+  const parts: string[] = ['['];
+  let length = 1;
+  const append = (text: string) => {
+    parts.push(text);
+    length += text.length;
+  };
+  for (const [entryId, fields] of entries) {
+    entryIds.push(entryId);
+    const json = fieldOf(fields, 'g');
+    if (json === undefined) continue;
+    const parsed = parseRecord(json, fieldOf(fields, 'c'));
+    if (!parsed) {
+      malformed.push(fields);
+      continue;
+    }
+    if (seen.has(parsed.id)) continue;
+    seen.add(parsed.id);
+    records.push(parsed);
+    append(`${records.length > 1 ? ',' : ''}{"c":${parsed.chargeMicros.toString()},"r":`);
+    bounds.push(length);
+    append(json);
+    bounds.push(length);
+    append('}');
+  }
+  append(']');
+  return new Batch(entryIds, records, parts.join(''), bounds, malformed);
+}
+
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+const DIGITS = /^\d{1,18}$/;
+
+function parseRecord(json: string, charge: string | undefined): BatchRecord | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const { id, tenantId, keyId, isByok, costMicros } = parsed as Partial<GenerationRecord>;
+  const micros = charge ?? costMicros;
+  if (typeof id !== 'string' || typeof tenantId !== 'string' || typeof keyId !== 'string') return null;
+  if (typeof micros !== 'string' || !DIGITS.test(micros)) return null;
+  return { id, tenantId, keyId, isByok: isByok === true, chargeMicros: BigInt(micros) };
 }

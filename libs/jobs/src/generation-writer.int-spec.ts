@@ -157,7 +157,7 @@ describe('GenerationWriter', () => {
     }
   });
 
-  it('moves a record Postgres refuses to a dead-letter stream and writes the rest of its batch', async () => {
+  it('moves a record Postgres refuses, or one that is not JSON, to a dead-letter stream and writes the rest of its batch', async () => {
     const dlPrefix = `${prefix}dead:`;
     const config = loadConfig({
       SERVER_PEPPER: 'p'.repeat(40),
@@ -179,7 +179,9 @@ describe('GenerationWriter', () => {
         data: { tenantId: user.tenantId, publicId: 'deadletter00', name: 'k', hint: 'h' },
       });
       await redis.xadd(stream, '*', 'g', JSON.stringify(record('gen-good-1', user.tenantId, key.id)));
-      await redis.xadd(stream, '*', 'g', JSON.stringify(record('gen-bad', 'not-a-tenant-id', key.id)));
+      const bad = JSON.stringify(record('gen-bad', 'not-a-tenant-id', key.id));
+      await redis.xadd(stream, '*', 'g', bad);
+      await redis.xadd(stream, '*', 'g', '{"id": "gen-torn', 'c', '5');
       await redis.xadd(stream, '*', 'g', JSON.stringify(record('gen-good-2', user.tenantId, key.id)));
       await sut.get(GenerationWriter).drain();
       const rows = await database.prisma.generation.findMany({ where: { id: { startsWith: 'gen-' } }, select: { id: true } });
@@ -189,10 +191,12 @@ describe('GenerationWriter', () => {
           .filter((id) => id.startsWith('gen-good') || id === 'gen-bad')
           .sort(),
       ).toEqual(['gen-good-1', 'gen-good-2']);
-      const dead = (await redis.xrange(`${stream}:dead`, '-', '+')).map(
-        ([, fields]) => JSON.parse(fields[1] ?? '{}') as { id: string },
-      );
-      expect(dead.map((r) => r.id)).toEqual(['gen-bad']);
+      // The record Postgres refused keeps its settled charge; the torn one is kept as it came.
+      const dead = (await redis.xrange(`${stream}:dead`, '-', '+')).map(([, fields]) => fields);
+      expect(dead).toEqual([
+        ['g', '{"id": "gen-torn', 'c', '5'],
+        ['g', bad, 'c', '0'],
+      ]);
     } finally {
       await sut.close();
     }
