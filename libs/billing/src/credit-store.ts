@@ -90,7 +90,7 @@ export class CreditStore {
     redis.defineCommand('gwInitFields', { numberOfKeys: 1, lua: INIT_FIELDS });
     redis.defineCommand('gwExpire', { numberOfKeys: 1, lua: EXPIRE });
     this.scripts = redis as unknown as ScriptedRedis;
-    this.batch = new RedisBatch(redis);
+    this.batch = RedisBatch.of(redis);
     this.reservationTtlMs = config.RESERVATION_TTL_SECONDS * 1000;
   }
 

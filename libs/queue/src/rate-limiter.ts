@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisBatch } from './redis-batch';
 
 /**
  * GCRA (a token bucket kept as one timestamp per key) in a Lua script, so every API instance
@@ -36,19 +37,26 @@ export interface RateLimitDecision {
 }
 
 export class RateLimiter {
+  /** Shares the connection's per-turn write with the credit store's calls. */
+  private readonly batch: RedisBatch;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    // Called by its SHA (EVALSHA) once Redis knows it, instead of sending the script each time.
+    redis.defineCommand('gwRateLimit', { numberOfKeys: 1, lua: GCRA });
+    this.batch = RedisBatch.of(redis);
+  }
 
   async take(key: string, perMinute: number, now = Date.now()): Promise<RateLimitDecision> {
     const interval = 60_000 / perMinute;
-    const result = (await this.redis.eval(GCRA, 1, `${this.prefix}${key}`, String(now), String(interval), String(perMinute))) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    const result = (await this.batch.call('gwRateLimit', [
+      `${this.prefix}${key}`,
+      String(now),
+      String(interval),
+      String(perMinute),
+    ])) as [number, number, number, number];
     const [allowed, remaining, retryMs, resetMs] = result;
     return {
       allowed: allowed === 1,

@@ -6,22 +6,25 @@ interface Counting {
   gwTestIncr(key: string, by: number): Promise<number>;
 }
 
-describe('RedisBatch (one pipeline per event-loop turn)', () => {
+describe('RedisBatch (one socket write per event-loop turn)', () => {
   let redis: Redis;
   let prefix: string;
   let writes: number;
   beforeAll(async () => {
-    redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true });
+    redis = new Redis(TEST_REDIS_URL);
     redis.defineCommand('gwTestIncr', { numberOfKeys: 1, lua: "return redis.call('INCRBY', KEYS[1], ARGV[1])" });
     prefix = testRedisPrefix();
     await redis.ping();
-    // Counts what goes to the socket: one pipeline is one write.
-    const stream = (redis as unknown as { stream: { write: (...args: unknown[]) => boolean } }).stream;
-    const write = stream.write.bind(stream);
-    stream.write = (...args: unknown[]) => {
-      writes++;
-      return write(...args);
-    };
+    // Counts the socket's own writes (what reaches the kernel): corked writes leave as one.
+    type Sink = (...args: unknown[]) => void;
+    const socket = redis.stream as unknown as { _write: Sink; _writev: Sink };
+    for (const method of ['_write', '_writev'] as const) {
+      const original = socket[method].bind(socket);
+      socket[method] = (...args: unknown[]) => {
+        writes++;
+        original(...args);
+      };
+    }
   });
   afterAll(async () => {
     redis.disconnect();

@@ -8,7 +8,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
   const redis = new Redis(url, {
     lazyConnect: false,
-    enableAutoPipelining: true,
+    // Off: ioredis pipelines leave garbage that outlives young collections (see RedisBatch, which
+    // batches the hot path's commands instead).
+    enableAutoPipelining: false,
     maxRetriesPerRequest: 3,
     connectionName: 'llm-gateway',
     ...options,
