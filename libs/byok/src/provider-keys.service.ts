@@ -11,6 +11,10 @@ import { VaultService } from './vault.service';
 
 const DEFAULT_BEDROCK_REGION = 'us-east-1';
 const ROUTING_TTL_MS = 30_000;
+/** The columns of a provider-key row under their Prisma field names, in the order the dashboard lists them. */
+const ROUTING_SQL = `SELECT id, tenant_id AS "tenantId", provider, label, hint, always_use AS "alwaysUse", disabled, sealed,
+  model_slugs AS "modelSlugs", region, created_at AS "createdAt", last_used_at AS "lastUsedAt"
+  FROM provider_keys WHERE tenant_id = $1 ORDER BY created_at, id`;
 
 /**
  * Tenants' own provider keys. Storing one seals it to the tenant's public key, so it needs no
@@ -79,10 +83,8 @@ export class ProviderKeysService implements OnModuleInit, OnModuleDestroy {
     const cached = this.routingCache.get(tenantId);
     if (cached && cached.expiresAt > Date.now()) return cached.rows;
     const epoch = this.epoch;
-    const rows = await this.db.prisma.providerKey.findMany({
-      where: { tenantId },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
+    // Plain SQL: the /v1 path never needs the Prisma client (tens of MB once loaded).
+    const { rows } = await this.db.pool.query<ProviderKey>(ROUTING_SQL, [tenantId]);
     if (epoch === this.epoch) {
       if (this.routingCache.size > 10_000) this.routingCache.clear();
       this.routingCache.set(tenantId, { rows, expiresAt: Date.now() + ROUTING_TTL_MS });

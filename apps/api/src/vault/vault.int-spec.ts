@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { KeyAuthService, KeyVerifier, parseGatewayKey } from '@gw/accounts';
-import { VaultService } from '@gw/byok';
-import { Database } from '@gw/db';
+import { ProviderKeysService, VaultService } from '@gw/byok';
+import { Database, type ProviderKey } from '@gw/db';
 import { DomainError, Secret } from '@gw/kernel';
 import { canaryProviderSecrets, dumpRedis, fragments } from '@gw/testing';
 import { deriveWrappingKey, openSecret, unwrapPrivateKey, VaultError } from '@gw/vault';
@@ -102,6 +102,18 @@ describe('the BYOK vault (SPEC section 4)', () => {
     expect(opened).toHaveLength(4);
     expect(JSON.stringify(opened)).toContain('CANARYALICEOR');
     expect(JSON.stringify(opened)).not.toContain('CANARYBOB');
+  });
+
+  it('gives the router the same rows in plain SQL as the management routes read, and they open', async () => {
+    const service = sut.app.get(ProviderKeysService);
+    const routed = await service.listForRouting(alice.tenantId);
+    const listed = await service.list(alice.tenantId);
+    const plain = (rows: readonly ProviderKey[]) => rows.map((row) => ({ ...row, sealed: Array.from(row.sealed) }));
+    expect(routed.length).toBe(providerKeyIds[alice.tenantId]?.length);
+    expect(plain(routed)).toEqual(plain(listed));
+    expect(routed.some((row) => row.modelSlugs.length > 0 && row.region === null)).toBe(true);
+    const principal = await sut.app.get(KeyAuthService).authenticate(`Bearer ${alice.vaultKey}`);
+    for (const row of routed) expect((await sut.app.get(VaultService).openProviderSecret(principal, row)).reveal()).toBeTruthy();
   });
 
   it('stores nothing that decrypts without a gateway secret or the recovery key', async () => {
