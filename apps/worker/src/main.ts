@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'llm-gateway-worker' } });
   const context = await NestFactory.createApplicationContext(JobsModule.forRoot(config, logger), { logger: false });
   context.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  process.stdout.write('Worker: running the generation writer and the scheduled jobs\n');
 }
 
 main().catch((error: unknown) => {
