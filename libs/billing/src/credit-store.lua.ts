@@ -22,7 +22,9 @@ local function release(cr, hold, ks, bm, gen)
     redis.call('HINCRBY', cr, 'held', string.format('%d', -amount))
     redis.call('HINCRBY', ks, 'held', string.format('%d', -amount))
   end
-  if slot == '1' then redis.call('HINCRBY', bm, 'infl', -1) end
+  -- A request holds one free slot at most; an instance's slot lease holds several.
+  local slots = tonumber(slot)
+  if slots > 0 then redis.call('HINCRBY', bm, 'infl', string.format('%d', -slots)) end
   redis.call('HDEL', hold, field)
 end
 `;
@@ -80,13 +82,45 @@ return {1, slot}
 `;
 
 /**
+ * An instance's lease of free BYOK slots for one tenant and month: a reservation (`0|<slots>`,
+ * counted in the month's `infl` like any slot and listed in `resv` with an expiry) from which the
+ * instance hands out slots without a round trip. Raised to `target` only while the month keeps
+ * `margin` more free requests than are used or held; lowered to `target` at once.
+ * KEYS: hold, bm, resv. ARGV: gen, target, freeRequests, margin, expiresAtMs, member.
+ * Returns {1, slots held by the lease} or {-3} when the month's counters are not loaded.
+ */
+export const SLOT_LEASE = `
+if redis.call('HEXISTS', KEYS[2], 'req') == 0 then return {-3} end
+local field = 'r:' .. ARGV[1]
+local cur = redis.call('HGET', KEYS[1], field)
+local held = 0
+if cur then held = tonumber(string.sub(cur, string.find(cur, '|', 1, true) + 1)) end
+local delta = tonumber(ARGV[2]) - held
+if delta > 0 then
+  local m = redis.call('HMGET', KEYS[2], 'req', 'infl')
+  if tonumber(m[1]) + tonumber(m[2] or '0') + delta + tonumber(ARGV[4]) > tonumber(ARGV[3]) then delta = 0 end
+end
+if delta ~= 0 then redis.call('HINCRBY', KEYS[2], 'infl', string.format('%d', delta)) end
+held = held + delta
+if held <= 0 then
+  redis.call('HDEL', KEYS[1], field)
+  redis.call('ZREM', KEYS[3], ARGV[6])
+  return {1, 0}
+end
+redis.call('HSET', KEYS[1], field, '0|' .. string.format('%d', held))
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
+return {1, held}
+`;
+
+/**
  * Settle one generation: release its reservation, decide the BYOK waiver against the month's
  * counters, hold the charge until the writer posts it, and queue the generation record, all in
  * one step (so a record is queued if and only if its charge is accounted for).
  * KEYS: cr, hold, ks, bm (the reservation's month), resv, stream, bmNow (this month).
  * ARGV: gen, member, mode ('paid' | 'byok'), charge (for byok: the fee when not waived),
  * counts (1 = a successful BYOK request, counted in the allowance), listMicros, freeRequests,
- * freeMicros (-1 = none), record JSON.
+ * freeMicros (-1 = none), record JSON, slot lease gen ('' = the request took no leased slot),
+ * slot lease member.
  * Returns {charge, waived} or {-3} when this month's counters are not loaded.
  */
 export const SETTLE = `${RELEASE}
@@ -94,6 +128,24 @@ local byok = ARGV[3] == 'byok'
 if byok and redis.call('HEXISTS', KEYS[7], 'req') == 0 then return {-3} end
 release(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[2])
+if ARGV[10] ~= '' then
+  -- The free slot this request took from its instance's lease goes back with it.
+  local field = 'r:' .. ARGV[10]
+  local cur = redis.call('HGET', KEYS[2], field)
+  if cur then
+    local slots = tonumber(string.sub(cur, string.find(cur, '|', 1, true) + 1))
+    if slots > 0 then
+      redis.call('HINCRBY', KEYS[4], 'infl', -1)
+      slots = slots - 1
+    end
+    if slots > 0 then
+      redis.call('HSET', KEYS[2], field, '0|' .. string.format('%d', slots))
+    else
+      redis.call('HDEL', KEYS[2], field)
+      redis.call('ZREM', KEYS[5], ARGV[11])
+    end
+  end
+end
 local charge = tonumber(ARGV[4])
 local waived = 0
 if byok then

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { CONFIG, type Config } from '@gw/config';
 import { Database } from '@gw/db';
 import { REDIS, RedisBatch, RedisKeys } from '@gw/queue';
-import { APPLY_BALANCE, EXPIRE, INIT_FIELDS, POSTED, RESERVE, SETTLE } from './credit-store.lua';
+import { APPLY_BALANCE, EXPIRE, INIT_FIELDS, POSTED, RESERVE, SETTLE, SLOT_LEASE } from './credit-store.lua';
 import { type ByokAllowance, monthKeyAt } from './pricing';
+import { SlotLeases } from './slot-leases';
 
 /** Who a reservation belongs to and where its BYOK month counters live. */
 export interface Holder {
@@ -70,11 +71,13 @@ const EXPIRE_BATCH = 500;
  * it (the newest balance version wins), so the two never drift. docs/billing.md has the design.
  */
 @Injectable()
-export class CreditStore {
+export class CreditStore implements BeforeApplicationShutdown {
   private readonly scripts: ScriptedRedis;
   /** Reservations and settlements of concurrent requests share round trips. */
   private readonly batch: RedisBatch;
   private readonly reservationTtlMs: number;
+  /** This instance's leases of free BYOK slots (see SlotLeases). */
+  readonly slotLeases: SlotLeases;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -89,13 +92,37 @@ export class CreditStore {
     redis.defineCommand('gwApplyBalance', { numberOfKeys: 1, lua: APPLY_BALANCE });
     redis.defineCommand('gwInitFields', { numberOfKeys: 1, lua: INIT_FIELDS });
     redis.defineCommand('gwExpire', { numberOfKeys: 1, lua: EXPIRE });
+    redis.defineCommand('gwSlotLease', { numberOfKeys: 3, lua: SLOT_LEASE });
     this.scripts = redis as unknown as ScriptedRedis;
     this.batch = RedisBatch.of(redis);
     this.reservationTtlMs = config.RESERVATION_TTL_SECONDS * 1000;
+    this.slotLeases = new SlotLeases(
+      this.batch,
+      (tenantId, month) => ({
+        hold: this.holdKey(tenantId),
+        month: this.monthKey(tenantId, month),
+        reservations: this.keys.key('resv'),
+      }),
+      this.reservationTtlMs,
+    );
+  }
+
+  /** Before the Redis connections close (their own hook): leased slots go back to their months. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.slotLeases.releaseAll();
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const { holder } = request;
+    // Inside a count-only free allowance, a BYOK attempt's free slot usually comes from this
+    // instance's lease, without a round trip.
+    if (
+      request.byok &&
+      request.allowance.freeMicros === null &&
+      this.slotLeases.take(holder.tenantId, holder.month, holder.generationId, request.allowance.freeRequests)
+    ) {
+      return { ok: true };
+    }
     for (;;) {
       const result = (await this.batch.call('gwReserve', [
         this.creditKey(holder.tenantId),
@@ -126,6 +153,7 @@ export class CreditStore {
           break;
         case -3:
           await this.loadMonth(holder.tenantId, holder.month);
+          this.slotLeases.monthLoaded(holder.tenantId, holder.month);
           break;
         case undefined:
         default:
@@ -137,6 +165,7 @@ export class CreditStore {
   async settle(request: SettleRequest): Promise<Settlement> {
     const { holder } = request;
     const now = monthKeyAt(Date.now());
+    const leased = this.slotLeases.settle(holder.generationId);
     for (;;) {
       const result = (await this.batch.call('gwSettle', [
         this.creditKey(holder.tenantId),
@@ -155,6 +184,8 @@ export class CreditStore {
         request.allowance.freeRequests,
         (request.allowance.freeMicros ?? -1n).toString(),
         request.record,
+        leased?.gen ?? '',
+        leased?.member ?? '',
       ])) as number[];
       const [charge, waived] = result;
       if (charge === -3) {

@@ -4,4 +4,5 @@ export * from './credit-store';
 export * from './ledger.service';
 export * from './pricing';
 export * from './settlement';
+export * from './slot-leases';
 export * from './worst-case';
