@@ -899,44 +899,47 @@ export function gatewayReport(result: GatewayBenchResult): string[] {
       ]),
     );
   }
-  if (result.scaling.length > 0) {
-    lines.push(
-      '',
-      `With API_WORKERS=${String(SCALING_WORKERS)} (a main process and ${String(SCALING_WORKERS)} HTTP workers on the same port; their RSS together ${mb(result.scalingIdleRssMb)} MB after start), non-streaming:`,
-      '',
-      '| conns | req/s | p50 | p99 | added p50 | added p99 | gateway CPU ms/req (all its processes) | whole machine ms/req | machine idle % | non-2xx | errors |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
-    );
-    for (const row of result.scaling) {
+  // The other layouts: one row per connection count, CPU columns of their own.
+  const layout = <R extends ScalingRow | SplitRow>(
+    title: string,
+    cpuColumns: string[],
+    rows: readonly R[],
+    cpu: (row: R) => number[],
+  ) => {
+    if (rows.length === 0) return;
+    const columns = [
+      'conns',
+      'req/s',
+      'p50',
+      'p99',
+      'added p50',
+      'added p99',
+      ...cpuColumns,
+      'machine idle %',
+      'non-2xx',
+      'errors',
+    ];
+    lines.push('', title, '', tableRow(columns), tableRow(columns.map(() => '---')));
+    for (const row of rows) {
       const g = row.gateway;
-      const timings = [g.p50, g.p99, g.p50 - row.direct.p50, g.p99 - row.direct.p99, row.cpu.gateway, row.cpu.machine].map(ms);
-      lines.push(tableRow([row.connections, g.rps.toFixed(0), ...timings, row.cpu.idlePercent.toFixed(0), g.non2xx, g.errors]));
-    }
-  }
-  if (result.split.length > 0) {
-    lines.push(
-      '',
-      'With `WORKER=off` and the generation writer and jobs in a separate worker process (`npm run start:worker`; both on the same 2 cores, the CPU split as above), non-streaming:',
-      '',
-      '| conns | req/s | p50 | p99 | added p50 | added p99 | API CPU ms/req | worker CPU ms/req | whole machine ms/req | machine idle % | non-2xx | errors |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    );
-    for (const row of result.split) {
-      const g = row.gateway;
-      const timings = [
-        g.p50,
-        g.p99,
-        g.p50 - row.direct.p50,
-        g.p99 - row.direct.p99,
-        row.cpu.gateway,
-        row.workerCpuMs,
-        row.cpu.machine,
-      ];
+      const timings = [g.p50, g.p99, g.p50 - row.direct.p50, g.p99 - row.direct.p99, ...cpu(row)];
       lines.push(
         tableRow([row.connections, g.rps.toFixed(0), ...timings.map(ms), row.cpu.idlePercent.toFixed(0), g.non2xx, g.errors]),
       );
     }
-  }
+  };
+  layout(
+    `With API_WORKERS=${String(SCALING_WORKERS)} (a main process and ${String(SCALING_WORKERS)} HTTP workers on the same port; their RSS together ${mb(result.scalingIdleRssMb)} MB after start), non-streaming:`,
+    ['gateway CPU ms/req (all its processes)', 'whole machine ms/req'],
+    result.scaling,
+    (row: ScalingRow) => [row.cpu.gateway, row.cpu.machine],
+  );
+  layout(
+    'With `WORKER=off` and the generation writer and jobs in a separate worker process (`npm run start:worker`; both on the same 2 cores, the CPU split as above), non-streaming:',
+    ['API CPU ms/req', 'worker CPU ms/req', 'whole machine ms/req'],
+    result.split,
+    (row: SplitRow) => [row.cpu.gateway, row.workerCpuMs, row.cpu.machine],
+  );
   const { gateway, direct } = result.ttfb;
   lines.push(
     '',
