@@ -284,7 +284,7 @@ describe('the dashboard', () => {
     await visitor.close();
   });
 
-  it('edits a provider key label, issues a new recovery key and rotates the vault keeping one key', async () => {
+  it('edits a provider key label, issues a new recovery key and rotates the vault keeping a held and a pasted key', async () => {
     const token = (await call(sut.url, 'POST', '/api/auth/login', { body: { email: USER_EMAIL, password: USER_PASSWORD } })).body
       .token as string;
     const chat = (key: string) =>
@@ -362,22 +362,43 @@ describe('the dashboard', () => {
     expect(before.status).toBe(200);
     expect(before.body.usage.is_byok).toBe(true);
 
-    // Rotate, keeping only the playground key.
+    // A third key with vault access, made through the API: this tab does not hold it.
+    const made = await call(sut.url, 'POST', '/api/keys', {
+      token,
+      body: { name: 'server', vaultAccess: { recoveryKey: newRecoveryKey } },
+    });
+    expect(made.status).toBe(201);
+    const serverKey = made.body.key as string;
+
+    // Rotate, keeping the playground key (held in this tab) and the server key (pasted).
     await nav(user, 'Provider keys', '/provider-keys');
     await user.getByRole('button', { name: 'Rotate vault keys' }).click();
     dialog = user.getByRole('dialog');
     await dialog.getByText('Using the recovery key held in this tab.').waitFor();
     await dialog.locator('[data-rotate-key="playground"]').getByRole('checkbox').check();
     expect(await dialog.locator('[data-rotate-key="ci"]').getByRole('checkbox').isChecked()).toBe(false);
+    const serverRow = dialog.locator('[data-rotate-key="server"]');
+    await serverRow.getByRole('checkbox').check();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await serverRow.getByText('Paste this key to keep its access, or untick it').waitFor();
+    // Another key of the tenant's, pasted by mistake, is caught before it could keep the wrong key.
+    await serverRow.getByLabel('Full key of server').fill(ciKey);
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await serverRow.getByText(/^This is not the key server: it starts gwk_/).waitFor();
+    await serverRow.getByLabel('Full key of server').fill(serverKey);
+    // The verdict on the old paste goes with it.
+    await serverRow.getByText(/^This is not the key/).waitFor({ state: 'detached' });
     await screenshot(user, 'vault-rotate');
     await dialog.getByRole('button', { name: 'Continue' }).click();
-    await dialog.getByText(/^Keep vault access: playground \(/).waitFor();
+    const keepLine = dialog.getByText(/^Keep vault access: /);
+    await keepLine.waitFor();
+    expect((await keepLine.innerText()).match(/(playground|server) \(/g)?.sort()).toEqual(['playground (', 'server (']);
     await dialog.getByText(/^Lose vault access: ci \(/).waitFor();
     await dialog.getByRole('button', { name: 'Rotate vault keys' }).click();
     const result = dialog.locator('[data-rotate-result]');
     await result.waitFor();
     expect(await result.innerText()).toMatch(
-      /1 provider key was re-sealed[\s\S]*Kept vault access: playground[\s\S]*Lost vault access: ci/,
+      /1 provider key was re-sealed[\s\S]*Kept vault access: (playground \(.*\), server|server \(.*\), playground) \([\s\S]*Lost vault access: ci/,
     );
     const rotatedRecoveryKey = await dialog.locator('[data-secret-reveal]').innerText();
     recoveryKeys.push(rotatedRecoveryKey);
@@ -392,7 +413,10 @@ describe('the dashboard', () => {
     // access, so the router skips the tenant's keys and its request runs on the platform key,
     // paid from credits; the previous recovery key opens nothing.
     const keys = (await call(sut.url, 'GET', '/api/keys', { token })).body.data as { name: string; byok: boolean }[];
-    expect(Object.fromEntries(keys.map((key) => [key.name, key.byok]))).toEqual({ playground: true, ci: false });
+    expect(Object.fromEntries(keys.map((key) => [key.name, key.byok]))).toEqual({ playground: true, ci: false, server: true });
+    const pastedKept = await chat(serverKey);
+    expect(pastedKept.status).toBe(200);
+    expect(pastedKept.body.usage.is_byok).toBe(true);
     const kept = await chat(gatewayKey);
     expect(kept.status).toBe(200);
     expect(kept.body.usage.is_byok).toBe(true);

@@ -2,7 +2,7 @@ import { Alert, Button, Card, Checkbox, Group, List, Modal, PasswordInput, Stack
 import type { GatewayKeyView, RotateVaultBody, RotateVaultResponse, VaultAccessProof, VaultAuditView } from '@gw/contracts';
 import { IconAlertTriangle, IconLifebuoy, IconRefresh } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ApiError, api } from '../../api/client';
 import { FormFooter } from '../../components/FormFooter';
 import { LoadMore } from '../../components/LoadMore';
@@ -106,6 +106,12 @@ function RotateVaultModal({ opened, onClose }: { opened: boolean; onClose: () =>
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<RotateVaultResponse | null>(null);
 
+  // Rotation acts on every key with vault access: list them fresh, including ones made elsewhere.
+  const { refetch } = keys;
+  useEffect(() => {
+    if (opened) void refetch();
+  }, [opened, refetch]);
+
   const all = keys.data?.data ?? [];
   const vaultKeys = all.filter((key) => key.byok);
   const held = (id: string) => secrets.keys.find((key) => key.id === id)?.secret;
@@ -137,7 +143,11 @@ function RotateVaultModal({ opened, onClose }: { opened: boolean; onClose: () =>
       if (key.id === proof.proofKeyId) continue;
       const secret = held(key.id) ?? pasted[key.id]?.trim();
       if (!secret) next[`keep.${key.id}`] = 'Paste this key to keep its access, or untick it';
-      else {
+      else if (!matchesHint(secret, key.hint)) {
+        // Another of the tenant's keys would pass the server's check and keep the wrong key.
+        next[`keep.${key.id}`] =
+          `This is not the key ${key.name}: it starts ${key.hint.split('_…')[0] ?? ''}_ and ends ${key.hint.split('_…')[1] ?? ''}`;
+      } else {
         order.push(key.id);
         keepKeys.push(secret);
       }
@@ -268,6 +278,11 @@ function RotateVaultModal({ opened, onClose }: { opened: boolean; onClose: () =>
                     onChange={(e) => {
                       const value = e.currentTarget.value;
                       setPasted((current) => ({ ...current, [key.id]: value }));
+                      // A new paste gets a new verdict at Continue; the old one would mislead.
+                      const field = `keep.${key.id}`;
+                      errors.setErrors((current) =>
+                        Object.fromEntries(Object.entries(current).filter(([name]) => name !== field)),
+                      );
                     }}
                     error={errors.errors[`keep.${key.id}`]}
                     autoComplete="off"
@@ -380,4 +395,10 @@ export function VaultPanel() {
       <VaultAudit />
     </>
   );
+}
+
+/** A pasted key agrees with the row's hint (`gwk_<public id>_…<last four>`); the hint is not secret. */
+function matchesHint(secret: string, hint: string): boolean {
+  const [head, tail] = hint.split('_…');
+  return head !== undefined && tail !== undefined && secret.startsWith(`${head}_`) && secret.endsWith(tail);
 }
