@@ -87,18 +87,14 @@ export class SlotLeases {
       lease.unsettled += 1;
       this.taken.set(generationId, lease);
     }
-    if (!lease.busy && lease.available < LOW_WATER && now >= lease.growAfter) {
-      void this.resize(lease, lease.unsettled + SLOT_LEASE_SIZE, now);
-    }
+    this.topUp(lease, now);
     return granted;
   }
 
   /** The month's counters were just loaded: a lease that could not start without them starts now. */
   monthLoaded(tenantId: string, month: string, now = Date.now()): void {
     const lease = this.leases.get(`${tenantId}|${month}`);
-    if (lease && !lease.busy && lease.available < LOW_WATER && now >= lease.growAfter) {
-      void this.resize(lease, lease.unsettled + SLOT_LEASE_SIZE, now);
-    }
+    if (lease) this.topUp(lease, now);
   }
 
   /** Called as the generation's settlement is sent: the lease it returns its slot to, if any. */
@@ -137,6 +133,13 @@ export class SlotLeases {
   async releaseAll(): Promise<void> {
     this.stop();
     await Promise.all([...this.leases.values()].map((lease) => this.resize(lease, lease.unsettled, Date.now())));
+  }
+
+  /** In the background, when few slots are left in hand (and the month did not just refuse). */
+  private topUp(lease: Lease, now: number): void {
+    if (!lease.busy && lease.available < LOW_WATER && now >= lease.growAfter) {
+      void this.resize(lease, lease.unsettled + SLOT_LEASE_SIZE, now);
+    }
   }
 
   private leaseFor(tenantId: string, month: string, freeRequests: number): Lease {
