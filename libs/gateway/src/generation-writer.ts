@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { CONFIG, type Config } from '@gw/config';
-import { CreditStore, type GenerationCharge, type PostedCharges, postGenerationCharges } from '@gw/billing';
+import { CreditStore, type GenerationCharge, postGenerationCharges } from '@gw/billing';
 import { Database } from '@gw/db';
 import type { PoolClient } from 'pg';
 import { createRedis, RedisKeys } from '@gw/queue';
@@ -195,10 +195,7 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
    */
   private async settle(batch: Batch): Promise<void> {
     const { records } = batch;
-    const client = await this.db.pool.connect();
-    let posted: PostedCharges;
-    try {
-      await client.query('BEGIN');
+    const posted = await this.db.transaction(async (client) => {
       const inserted = await this.insert(client, batch);
       const charges: GenerationCharge[] = records
         .filter((record) => inserted.has(record.id))
@@ -209,21 +206,16 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
           kind: record.isByok ? 'byok_fee' : 'charge',
           amountMicros: record.chargeMicros,
         }));
-      posted = await postGenerationCharges(
+      const result = await postGenerationCharges(
         client,
         charges,
         records.map((record) => record.tenantId),
       );
-      for (const [generationId, amount] of posted.clamped) {
+      for (const [generationId, amount] of result.clamped) {
         await client.query('UPDATE generations SET cost_micros = $2 WHERE id = $1', [generationId, amount.toString()]);
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return result;
+    });
     const byTenant = new Map<string, string[]>();
     for (const record of records) {
       const ids = byTenant.get(record.tenantId);
