@@ -426,9 +426,7 @@ export class ChatService implements OnModuleDestroy {
       }
       if (response.status < 200 || response.status >= 300) {
         const errorBody = await this.transport.readJson(response).catch(() => null);
-        // A cached Vertex access token the upstream no longer accepts: the next attempt fetches a new one.
-        if (credential.provider === 'vertex' && response.status === 401) this.tokens.invalidate(credential);
-        return fail(adapter.classifyError(response.status, errorBody, response.headers));
+        return fail(this.refusal(adapter, credential, response.status, errorBody, response.headers));
       }
       const outcome = await this.relayStream(
         adapter,
@@ -474,9 +472,7 @@ export class ChatService implements OnModuleDestroy {
     }
     const json = parseJsonBody(response.body);
     if (response.status < 200 || response.status >= 300) {
-      // A cached Vertex access token the upstream no longer accepts: the next attempt fetches a new one.
-      if (credential.provider === 'vertex' && response.status === 401) this.tokens.invalidate(credential);
-      return fail(adapter.classifyError(response.status, json, response.headers));
+      return fail(this.refusal(adapter, credential, response.status, json, response.headers));
     }
     const { completion, usage } = adapter.parseResponse(json);
     state.usage = usage;
@@ -487,6 +483,19 @@ export class ChatService implements OnModuleDestroy {
     await this.settle(run, state);
     run.sink.json(200, this.finalCompletion(completion, attempt, state));
     return { done: true };
+  }
+
+  /** An upstream's non-2xx answer as a failure of this attempt. */
+  private refusal(
+    adapter: ProviderAdapter,
+    credential: ProviderCredential,
+    status: number,
+    body: unknown,
+    headers: WholeResponse['headers'],
+  ): UpstreamError {
+    // A cached Vertex access token the upstream no longer accepts: the next attempt fetches a new one.
+    if (credential.provider === 'vertex' && status === 401) this.tokens.invalidate(credential);
+    return adapter.classifyError(status, body, headers);
   }
 
   private async relayStream(
