@@ -27,7 +27,7 @@ export class JobRunner {
 
   /** BullMQ needs connections that retry forever (maxRetriesPerRequest: null). */
   private connect(): Redis {
-    const redis = createRedis(this.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: false });
+    const redis = createRedis(this.redisUrl, { maxRetriesPerRequest: null });
     this.connections.push(redis);
     return redis;
   }
