@@ -28,10 +28,12 @@ import {
   type ProviderAdapter,
   type ProviderCredential,
   type CancelSignal,
+  Cancellation,
+  type StreamedResponse,
   type StreamEvent,
+  type StreamReceiver,
   type UpstreamError,
   type UpstreamRequest,
-  type UpstreamResponse,
   UpstreamTransport,
   parseJsonBody,
   type WholeResponse,
@@ -66,6 +68,16 @@ interface AttemptOutcome {
   readonly uncovered?: DomainError;
   /** A stream that failed after its first data chunk: it ends with the error chunk. */
   readonly midStreamError?: DomainError;
+}
+
+/** What a streamed attempt's relay shares with tryAttempt. */
+interface StreamControl {
+  /** Fired by the client's hang-up or the first-data timeout; stops the upstream. */
+  readonly cancel: Cancellation;
+  /** Cleared by the first content chunk. */
+  readonly firstDataTimer: NodeJS.Timeout;
+  readonly timedOut: () => boolean;
+  readonly fail: (failure: UpstreamError) => AttemptOutcome;
 }
 
 /** Everything one request's attempts share. */
@@ -407,38 +419,23 @@ export class ChatService implements OnModuleDestroy {
 
     if (!request.stream) return this.completeWhole(adapter, upstreamRequest, credential, attempt, run, state, fail);
 
-    // Aborts the upstream at once when the client goes away, or when no first data arrives in time.
-    const controller = new AbortController();
-    const onClientAbort = () => controller.abort();
+    // Stops the upstream at once when the client goes away, or when no first data arrives in time.
+    const cancel = new Cancellation();
+    const onClientAbort = () => cancel.abort();
     signal.addEventListener('abort', onClientAbort);
     // A holder, not a local: the timer callback sets it (closures defeat flow analysis).
     const timing = { firstDataTimedOut: false };
     const firstDataTimer = setTimeout(() => {
       timing.firstDataTimedOut = true;
-      controller.abort();
+      cancel.abort();
     }, this.config.UPSTREAM_TIMEOUT_MS);
     try {
-      let response: UpstreamResponse;
-      try {
-        response = await this.transport.send(upstreamRequest, controller.signal);
-      } catch (error) {
-        return fail(timing.firstDataTimedOut ? timeoutFailure() : classifyTransportError(error));
-      }
-      if (response.status < 200 || response.status >= 300) {
-        const errorBody = await this.transport.readJson(response).catch(() => null);
-        return fail(this.refusal(adapter, credential, response.status, errorBody, response.headers));
-      }
-      const outcome = await this.relayStream(
-        adapter,
-        response,
-        attempt,
-        sink,
-        controller,
+      const outcome = await this.relayStream(adapter, upstreamRequest, credential, attempt, run, state, {
+        cancel,
         firstDataTimer,
-        () => timing.firstDataTimedOut,
-        state,
+        timedOut: () => timing.firstDataTimedOut,
         fail,
-      );
+      });
       if (outcome.done && state.status !== 'aborted') {
         await this.settle(run, state);
         if (outcome.midStreamError) this.writeErrorChunk(sink, state, attempt.model, outcome.midStreamError);
@@ -498,31 +495,34 @@ export class ChatService implements OnModuleDestroy {
     return adapter.classifyError(status, body, headers);
   }
 
+  /**
+   * A streamed attempt: each piece of the upstream body is decoded and relayed as undici reads it.
+   * Until the first content chunk the attempt can still fail over (SPEC: first data chunk); after
+   * it, a failure ends the client's stream with an error chunk.
+   */
   private async relayStream(
     adapter: ProviderAdapter,
-    response: UpstreamResponse,
+    upstreamRequest: UpstreamRequest,
+    credential: ProviderCredential,
     attempt: Attempt,
-    sink: ResponseSink,
-    controller: AbortController,
-    firstDataTimer: NodeJS.Timeout,
-    timedOut: () => boolean,
+    run: RunContext,
     state: RunState,
-    fail: (failure: UpstreamError) => AttemptOutcome,
+    control: StreamControl,
   ): Promise<AttemptOutcome> {
+    const { sink } = run;
+    const { fail, timedOut } = control;
     const decoder = adapter.createStreamDecoder();
-    // Set inside the event handler below; a holder keeps flow analysis honest.
-    const progress = { firstData: false, finished: false };
+    // Set inside the callbacks below; a holder keeps flow analysis honest.
+    const progress = { started: false, firstData: false, finished: false };
     const held: string[] = [];
     const midStreamError = (failure: UpstreamError): AttemptOutcome => {
-      controller.abort();
-      response.body.destroy();
       if (!progress.firstData) return fail(failure);
       pushTrail(state, attempt, failure.kind, failure.status);
       state.status = 'error';
       state.served = attempt;
       return { done: true, midStreamError: new DomainError('upstream_failed', { message: failure.message }) };
     };
-    const handle = (event: StreamEvent): AttemptOutcome | null => {
+    const handle = (event: StreamEvent, status: number): AttemptOutcome | null => {
       switch (event.type) {
         case 'comment':
           return null;
@@ -532,7 +532,7 @@ export class ChatService implements OnModuleDestroy {
         case 'malformed':
           return midStreamError({
             kind: 'server',
-            status: response.status,
+            status,
             message: `malformed upstream stream: ${event.reason}`,
             retryAfterSeconds: null,
           });
@@ -553,7 +553,7 @@ export class ChatService implements OnModuleDestroy {
               !progress.firstData && typeof upstreamError === 'object' && (upstreamError as JsonObject | null)?.['code'] === 429;
             return midStreamError({
               kind: throttled ? 'rate_limited' : 'server',
-              status: throttled ? 429 : response.status,
+              status: throttled ? 429 : status,
               message,
               retryAfterSeconds: null,
             });
@@ -579,7 +579,7 @@ export class ChatService implements OnModuleDestroy {
               return null;
             }
             progress.firstData = true;
-            clearTimeout(firstDataTimer);
+            clearTimeout(control.firstDataTimer);
             state.ttfbMs = Date.now() - state.startedAt;
             if (!sink.started) sink.startStream();
             for (const line of held.splice(0)) sink.write(line);
@@ -591,33 +591,50 @@ export class ChatService implements OnModuleDestroy {
           return assertNever(event, 'stream event');
       }
     };
-    try {
-      for await (const bytes of response.body) {
-        for (const event of decoder.push(bytes as Buffer)) {
-          const outcome = handle(event);
-          if (outcome) return outcome;
+    // Set by the receiver's callbacks: the status, and the outcome that made it stop.
+    const upstream: { status: number; outcome: AttemptOutcome | null } = { status: 0, outcome: null };
+    const receiver: StreamReceiver = {
+      onStatus: (code) => {
+        upstream.status = code;
+        progress.started = code >= 200 && code < 300;
+      },
+      onData: (bytes) => {
+        for (const event of decoder.push(bytes)) {
+          upstream.outcome = handle(event, upstream.status);
+          if (upstream.outcome) return 'stop';
         }
-        if (progress.finished) break;
-      }
-      for (const event of decoder.end()) {
-        const outcome = handle(event);
-        if (outcome) return outcome;
-      }
+        return progress.finished ? 'done' : 'more';
+      },
+    };
+    let response: StreamedResponse;
+    try {
+      response = await this.transport.sendStream(upstreamRequest, control.cancel, receiver);
     } catch (error) {
-      if (controller.signal.aborted && !timedOut()) {
-        // The client went away: stop at once, record what was delivered.
+      if (!progress.started) return fail(timedOut() ? timeoutFailure() : classifyTransportError(error));
+      if (control.cancel.aborted && !timedOut()) {
+        // The client went away: stopped at once, what was delivered is recorded.
         state.status = 'aborted';
         state.httpStatus = 499;
         state.served = attempt;
-        pushTrail(state, attempt, 'ok', response.status);
+        pushTrail(state, attempt, 'ok', upstream.status);
         return { done: true };
       }
       return midStreamError(timedOut() && !progress.firstData ? timeoutFailure() : classifyTransportError(error));
     }
+    if (response.errorBody) {
+      return fail(this.refusal(adapter, credential, response.status, parseJsonBody(response.errorBody), response.headers));
+    }
+    if (response.end === 'stop' && upstream.outcome) return upstream.outcome;
+    if (response.end === 'ended') {
+      for (const event of decoder.end()) {
+        const last = handle(event, upstream.status);
+        if (last) return last;
+      }
+    }
     if (!progress.finished) {
       return midStreamError({
         kind: 'connection',
-        status: response.status,
+        status: upstream.status,
         message: 'upstream stream ended early',
         retryAfterSeconds: null,
       });
@@ -628,7 +645,7 @@ export class ChatService implements OnModuleDestroy {
       for (const line of held.splice(0)) sink.write(line);
     }
     state.served = attempt;
-    pushTrail(state, attempt, 'ok', response.status);
+    pushTrail(state, attempt, 'ok', upstream.status);
     return { done: true };
   }
 

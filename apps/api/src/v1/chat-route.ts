@@ -4,7 +4,7 @@ import secureJson from 'secure-json-parse';
 import type { KeyAuthService } from '@gw/accounts';
 import { type ChatRequestBody, chatRequestBody } from '@gw/contracts';
 import type { ChatService } from '@gw/gateway';
-import type { CancelSignal } from '@gw/providers';
+import { Cancellation } from '@gw/providers';
 import { DomainError, renderError } from '@gw/kernel';
 import { requestIdOf } from '../http/request-id';
 import { toValidationError } from '../http/zod.pipe';
@@ -112,7 +112,8 @@ export class ChatRoute {
     if (!parsed.success) throw toValidationError(parsed.error);
     const request: ChatRequestBody = parsed.data;
     if (!request.model && !request.models) throw DomainError.validation('model', 'model: is required');
-    const hangup = new Hangup();
+    // Made for every request, fired for few.
+    const hangup = new Cancellation();
     // The client hung up before the answer was complete: stop the upstream at once.
     res.once('close', () => {
       if (!res.writableFinished) hangup.abort();
@@ -167,30 +168,6 @@ export class ChatRoute {
       'x-request-id': id,
     });
     res.end(payload);
-  }
-}
-
-/**
- * The client's side of a request going away, as the gateway's abort signal: it is made for every
- * request and fires for few, so it is a plain object rather than an AbortController.
- */
-class Hangup implements CancelSignal {
-  aborted = false;
-  private listeners: (() => void)[] | null = null;
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    (this.listeners ??= []).push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    const index = this.listeners?.indexOf(listener) ?? -1;
-    if (index !== -1) this.listeners?.splice(index, 1);
-  }
-
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    for (const listener of this.listeners?.splice(0) ?? []) listener();
   }
 }
 

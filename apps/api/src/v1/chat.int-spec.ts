@@ -322,6 +322,31 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
     expect(Math.min(...delays)).toBeLessThan(100);
   });
 
+  it('answers a stream at its [DONE] and keeps the upstream connection for the next request', async () => {
+    // The body's end comes well after [DONE]: the client's stream does not wait for it, and the
+    // connection is not cut to stop reading (a new TLS handshake per request with real upstreams).
+    const stream = () =>
+      new OpenAI({ apiKey: creditsKey, baseURL: `${sut.url}/v1`, maxRetries: 0 }).chat.completions.create({
+        model: 'openai/gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'kept alive' }],
+      });
+    const texts: string[] = [];
+    let accepted = 0;
+    for (let round = 0; round < 3; round++) {
+      openrouter.script('platform-or-key', { kind: 'ok', endDelayMs: 300 });
+      let text = '';
+      for await (const chunk of await stream()) text += chunk.choices[0]?.delta.content ?? '';
+      texts.push(text);
+      // Once the first round's connection is in the pool, no round opens another.
+      if (round === 0) accepted = openrouter.acceptedConnections;
+      // The upstream finishes its body after the client's stream ended.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    expect(texts).toEqual(['Echo: kept alive', 'Echo: kept alive', 'Echo: kept alive']);
+    expect(openrouter.acceptedConnections).toBe(accepted);
+  });
+
   it('ends a stream that fails after the first byte with an error chunk', async () => {
     openrouter.script('platform-or-key', { kind: 'error-chunk' });
     const response = await fetch(`${sut.url}/v1/chat/completions`, {

@@ -21,6 +21,32 @@ export interface CancelSignal {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+/**
+ * A cancellation for requests and streams that most often never fires: a plain object rather than
+ * an AbortController (whose signal and event machinery cost more per request than the rest of the
+ * cancellation path).
+ */
+export class Cancellation implements CancelSignal {
+  aborted = false;
+  private listeners: (() => void)[] | null = null;
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.aborted) return;
+    (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const index = this.listeners?.indexOf(listener) ?? -1;
+    if (index !== -1) this.listeners?.splice(index, 1);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    for (const listener of this.listeners?.splice(0) ?? []) listener();
+  }
+}
+
 /** A response read to its end (non-streamed answers). */
 export interface WholeResponse {
   readonly status: number;
@@ -34,7 +60,33 @@ export interface UpstreamResponse {
   readonly body: Dispatcher.ResponseData['body'];
 }
 
+/**
+ * What sendStream does after each piece of a 2xx body: read on; `done`, the answer is complete and
+ * the rest of the body (normally only the end of the chunked encoding) is read and dropped so the
+ * connection stays in the pool; `stop`, the response is abandoned and its connection closed.
+ */
+export type StreamStep = 'more' | 'done' | 'stop';
+
+/** Where sendStream hands a response as it arrives. */
+export interface StreamReceiver {
+  /** The final status arrived (a non-2xx body is then read whole, not handed over). */
+  onStatus(status: number): void;
+  /** One piece of a 2xx body, called synchronously as it is read from the socket. */
+  onData(chunk: Buffer): StreamStep;
+}
+
+export interface StreamedResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  /** A non-2xx answer's body, read whole (bounded by maxResponseBytes); null for a 2xx. */
+  readonly errorBody: Buffer | null;
+  /** How a 2xx body ended: the upstream finished it, or the receiver's `done` or `stop`. */
+  readonly end: 'ended' | 'done' | 'stop';
+}
+
 const PINNED_TTL_MS = 5 * 60_000;
+/** What is read and dropped after a receiver's `done` before the response is abandoned instead. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /**
  * One keep-alive pool for the operator's upstreams and, for tenant-supplied URLs, dispatchers
@@ -78,6 +130,33 @@ export class UpstreamTransport {
     const url = new URL(upstream.url);
     return new Promise<WholeResponse>((resolve, reject) => {
       const handler = new WholeBodyHandler(this.options.maxResponseBytes, signal, resolve, reject);
+      dispatcher.dispatch(
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: 'POST',
+          headers: upstream.headers,
+          body: upstream.body,
+          headersTimeout: this.options.firstByteTimeoutMs,
+          bodyTimeout: this.options.idleTimeoutMs,
+        },
+        handler,
+      );
+    });
+  }
+
+  /**
+   * Sends a request whose 2xx body is handed to `receiver` piece by piece, synchronously as undici
+   * reads it (no stream or async iterator in between). Resolves when the body ended or the
+   * receiver said `done` or `stop`, or, for a non-2xx, with its whole body. Rejects on an abort of
+   * `signal` (RequestAbortedError), a timeout (no headers in UPSTREAM_TIMEOUT_MS, silence inside the
+   * body beyond UPSTREAM_IDLE_TIMEOUT_MS), a connection failure, or an error the receiver threw.
+   */
+  async sendStream(upstream: UpstreamRequest, signal: CancelSignal, receiver: StreamReceiver): Promise<StreamedResponse> {
+    const dispatcher = upstream.untrustedUrl ? await this.pinnedFor(upstream.url) : this.agent;
+    const url = new URL(upstream.url);
+    return new Promise<StreamedResponse>((resolve, reject) => {
+      const handler = new StreamHandler(this.options.maxResponseBytes, signal, receiver, resolve, reject);
       dispatcher.dispatch(
         {
           origin: url.origin,
@@ -207,6 +286,115 @@ class WholeBodyHandler implements Dispatcher.DispatchHandler {
     this.settled = true;
     this.signal.removeEventListener('abort', this.onAbort);
     return true;
+  }
+}
+
+/** Hands a 2xx body to a StreamReceiver as it arrives; reads a non-2xx body whole. */
+class StreamHandler implements Dispatcher.DispatchHandler {
+  private abort: ((error?: Error) => void) | null = null;
+  private status = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private errorChunks: Buffer[] | null = null;
+  private size = 0;
+  // Bytes dropped after the receiver's `done`; null while the receiver still reads.
+  private drained: number | null = null;
+  private settled = false;
+  private readonly onAbort: () => void;
+
+  constructor(
+    private readonly maxErrorBytes: number,
+    private readonly signal: CancelSignal,
+    private readonly receiver: StreamReceiver,
+    private readonly resolve: (response: StreamedResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.onAbort = () => this.abort?.(abortError());
+    signal.addEventListener('abort', this.onAbort);
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    if (this.signal.aborted) abort(abortError());
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    this.headers = undiciUtil.parseHeaders(rawHeaders);
+    if (statusCode >= 300) this.errorChunks = [];
+    return this.call(() => this.receiver.onStatus(statusCode)) !== null;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.drained !== null) {
+      this.drained += chunk.length;
+      if (this.drained <= DRAIN_LIMIT_BYTES) return true;
+      // An upstream that keeps sending after the end of its answer: its connection is not worth keeping.
+      this.abort?.(abortError());
+      return false;
+    }
+    if (this.errorChunks) {
+      this.size += chunk.length;
+      if (this.size > this.maxErrorBytes) {
+        this.abort?.(
+          new TransportFailure({
+            kind: 'server',
+            status: this.status,
+            message: 'upstream response too large',
+            retryAfterSeconds: null,
+          }),
+        );
+        return false;
+      }
+      this.errorChunks.push(chunk);
+      return true;
+    }
+    const step = this.call(() => this.receiver.onData(chunk));
+    if (step === null) return false;
+    if (step === 'more') return true;
+    this.finish(step);
+    if (step === 'done') {
+      this.drained = 0;
+      return true;
+    }
+    this.abort?.(abortError());
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.drained !== null || this.settled) return;
+    this.finish('ended');
+  }
+
+  onError(error: Error): void {
+    this.fail(error);
+  }
+
+  private fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.reject(error);
+  }
+
+  /** Runs a receiver callback; what it throws fails the request (and closes its connection): null. */
+  private call<T>(callback: () => T): T | null {
+    try {
+      return callback();
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      this.abort?.(abortError());
+      return null;
+    }
+  }
+
+  private finish(end: StreamedResponse['end']): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    const chunks = this.errorChunks;
+    const errorBody = chunks ? (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size)) : null;
+    this.resolve({ status: this.status, headers: this.headers, errorBody, end });
   }
 }
 

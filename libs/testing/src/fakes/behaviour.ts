@@ -14,6 +14,8 @@ export interface OkOptions {
   readonly delayMs?: number;
   /** Wait before each SSE data chunk after the first. */
   readonly chunkDelayMs?: number;
+  /** Wait between a stream's last event (`[DONE]`) and the end of the response body. */
+  readonly endDelayMs?: number;
 }
 
 /**

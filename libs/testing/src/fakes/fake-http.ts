@@ -64,11 +64,13 @@ export class FakeHttpServer<R = unknown> {
   private readonly inFlight = new Set<AbortController>();
   private listeningUrl: string | null = null;
   private closed = false;
+  private accepted = 0;
 
   constructor(private readonly options: FakeHttpServerOptions<R>) {
     this.server = createServer((req, res) => void this.exchange(req, res));
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
+      this.accepted += 1;
       socket.once('close', () => this.sockets.delete(socket));
     });
   }
@@ -96,6 +98,11 @@ export class FakeHttpServer<R = unknown> {
   /** TCP connections currently open, idle keep-alive ones included. */
   get openConnections(): number {
     return this.sockets.size;
+  }
+
+  /** TCP connections accepted since the fake started. */
+  get acceptedConnections(): number {
+    return this.accepted;
   }
 
   /** Stops listening and destroys every connection at once, hung and streaming ones included. */
@@ -315,12 +322,16 @@ export interface TimedChunk {
   readonly counted: boolean;
 }
 
-/** Writes a 200 with `headers` chunk by chunk; `drop` destroys the socket instead of ending the response. */
+/**
+ * Writes a 200 with `headers` chunk by chunk; `drop` destroys the socket instead of ending the
+ * response, `endDelayMs` waits between the last chunk and the end of the body.
+ */
 export async function streamChunks<R>(
   exchange: HttpExchange<R>,
   headers: OutgoingHttpHeaders,
   chunks: readonly TimedChunk[],
   ending: 'end' | 'drop',
+  endDelayMs = 0,
 ): Promise<void> {
   const { res, signal } = exchange;
   res.writeHead(200, headers);
@@ -331,6 +342,7 @@ export async function streamChunks<R>(
     if (signal.aborted) return;
     if (counted) exchange.sent += 1;
   }
+  if (!(await pause(signal, endDelayMs))) return;
   if (ending === 'drop') exchange.drop();
   else res.end();
 }

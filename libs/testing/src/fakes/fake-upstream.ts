@@ -171,7 +171,7 @@ export class FakeUpstream extends ScriptedFake<Behaviour, RecordedRequest, Upstr
     const events = this.dialect.streamEvents(answer, context);
     const firstDelayMs = comments.length > 0 ? keepalive.intervalMs : 0;
     const frames = [...comments, ...dataFrames(events, ok.chunkDelayMs ?? 0, firstDelayMs), doneFrame()];
-    await this.stream(exchange, context, frames, 'end');
+    await this.stream(exchange, context, frames, 'end', ok.endDelayMs ?? 0);
   }
 
   private async fail(exchange: Exchange, behaviour: Extract<Behaviour, { kind: 'status' }>): Promise<void> {
@@ -233,13 +233,19 @@ export class FakeUpstream extends ScriptedFake<Behaviour, RecordedRequest, Upstr
   }
 
   /** Writes an SSE response frame by frame; `drop` destroys the socket instead of ending it. */
-  private async stream(exchange: Exchange, context: CompletionContext, frames: readonly TimedChunk[], ending: 'end' | 'drop') {
+  private async stream(
+    exchange: Exchange,
+    context: CompletionContext,
+    frames: readonly TimedChunk[],
+    ending: 'end' | 'drop',
+    endDelayMs = 0,
+  ) {
     const headers = {
       ...this.dialect.responseHeaders(context),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
     };
-    await streamChunks(exchange, headers, frames, ending);
+    await streamChunks(exchange, headers, frames, ending, endDelayMs);
   }
 
   private toolCallId(): string {

@@ -52,6 +52,11 @@ export abstract class ScriptedFake<B, R, D> {
     return this.http.openConnections;
   }
 
+  /** TCP connections accepted since the fake started. */
+  get acceptedConnections(): number {
+    return this.http.acceptedConnections;
+  }
+
   /**
    * Queues behaviours for requests carrying `key` (`ANY_CREDENTIAL` = `'*'` for requests with
    * nothing queued under their own keys). Each request consumes one; an empty queue means `ok`.
