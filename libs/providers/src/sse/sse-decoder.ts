@@ -1,5 +1,7 @@
 import type { JsonObject, StreamDecoder, StreamEvent } from '../provider.types';
 
+const CARRIAGE_RETURN = 13;
+
 /**
  * Incremental decoder for OpenAI-style server-sent events: `data: {json}` lines, `: comment`
  * keep-alives and the `data: [DONE]` sentinel. Bytes may split anywhere, lines included.
@@ -9,16 +11,19 @@ export class SseDecoder implements StreamDecoder {
   private readonly utf8 = new TextDecoder('utf-8');
 
   push(bytes: Buffer): StreamEvent[] {
-    this.buffer += this.utf8.decode(bytes, { stream: true });
+    const text = this.buffer + this.utf8.decode(bytes, { stream: true });
     const events: StreamEvent[] = [];
-    let newline = this.buffer.indexOf('\n');
+    // One pass over the text; only the unfinished last line is kept.
+    let start = 0;
+    let newline = text.indexOf('\n');
     while (newline !== -1) {
-      const line = this.buffer.slice(0, newline).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(newline + 1);
-      const event = parseLine(line);
+      const end = newline > start && text.charCodeAt(newline - 1) === CARRIAGE_RETURN ? newline - 1 : newline;
+      const event = parseLine(text.slice(start, end));
       if (event) events.push(event);
-      newline = this.buffer.indexOf('\n');
+      start = newline + 1;
+      newline = text.indexOf('\n', start);
     }
+    this.buffer = start === 0 ? text : text.slice(start);
     return events;
   }
 
