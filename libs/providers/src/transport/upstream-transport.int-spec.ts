@@ -164,12 +164,15 @@ describe('UpstreamTransport.sendStream', () => {
     expect(receiver.pieces).toEqual([]);
   });
 
-  it('refuses a non-2xx body larger than maxResponseBytes', async () => {
+  it('answers a non-2xx whose body exceeds maxResponseBytes with its status and no body', async () => {
     upstream.handler = (_req, res) => {
-      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '7' });
       res.end('e'.repeat(4096));
     };
-    await expect(sut.sendStream(request(), new Cancellation(), new Recorder())).rejects.toThrow('upstream response too large');
+    const response = await sut.sendStream(request(), new Cancellation(), new Recorder());
+    expect(response.status).toBe(503);
+    expect(response.headers['retry-after']).toBe('7');
+    expect(response.errorBody?.length).toBe(0);
   });
 
   it('rejects and closes the connection when cancelled before or during the body', async () => {

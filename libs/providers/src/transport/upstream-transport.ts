@@ -78,7 +78,7 @@ export interface StreamReceiver {
 export interface StreamedResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
-  /** A non-2xx answer's body, read whole (bounded by maxResponseBytes); null for a 2xx. */
+  /** A non-2xx answer's body, read whole (empty when it exceeds maxResponseBytes); null for a 2xx. */
   readonly errorBody: Buffer | null;
   /** How a 2xx body ended: the upstream finished it, or the receiver's `done` or `stop`. */
   readonly end: 'ended' | 'done' | 'stop';
@@ -336,14 +336,11 @@ class StreamHandler implements Dispatcher.DispatchHandler {
     if (this.errorChunks) {
       this.size += chunk.length;
       if (this.size > this.maxErrorBytes) {
-        this.abort?.(
-          new TransportFailure({
-            kind: 'server',
-            status: this.status,
-            message: 'upstream response too large',
-            retryAfterSeconds: null,
-          }),
-        );
+        // An error is told by its status; a body this large is not read on (nor is its connection kept).
+        this.errorChunks = [];
+        this.size = 0;
+        this.finish('ended');
+        this.abort?.(abortError());
         return false;
       }
       this.errorChunks.push(chunk);
