@@ -68,7 +68,7 @@ describe('UpstreamTransport.sendStream', () => {
   const upstream = new Upstream();
   let url = '';
   let sut: UpstreamTransport;
-  const request = () => ({ url, headers: { 'content-type': 'application/json' }, body: '{}' });
+  const request = (untrustedUrl = false) => ({ url, headers: { 'content-type': 'application/json' }, body: '{}', untrustedUrl });
 
   beforeAll(async () => {
     url = await upstream.start();
@@ -107,10 +107,13 @@ describe('UpstreamTransport.sendStream', () => {
       })();
     };
 
-  it('hands each piece over as it arrives and reports the end of the body', async () => {
+  it.each([
+    ['the pool', false],
+    ['a tenant URL’s pinned dispatcher', true],
+  ])('hands each piece over as it arrives and reports the end of the body (%s)', async (_name, untrusted) => {
     upstream.handler = streamPieces(['one ', 'two ', 'three']);
     const receiver = new Recorder();
-    const response = await sut.sendStream(request(), new Cancellation(), receiver);
+    const response = await sut.sendStream(request(untrusted), new Cancellation(), receiver);
     expect(response).toMatchObject({ status: 200, errorBody: null, end: 'ended' });
     expect(response.headers['content-type']).toBe('text/event-stream');
     expect(receiver.statuses).toEqual([200]);
@@ -149,6 +152,23 @@ describe('UpstreamTransport.sendStream', () => {
     const response = await sut.sendStream(request(), new Cancellation(), new Recorder(['done']));
     expect(response.end).toBe('done');
     await until(() => upstream.closed > closedBefore);
+  });
+
+  it('rejects a tenant URL the SSRF check refuses without calling it', async () => {
+    const strict = new UpstreamTransport({
+      firstByteTimeoutMs: 2000,
+      idleTimeoutMs: 300,
+      connectTimeoutMs: 2000,
+      maxResponseBytes: 1024,
+      allowPrivate: false,
+    });
+    const before = upstream.accepted;
+    try {
+      await expect(strict.sendStream(request(true), new Cancellation(), new Recorder())).rejects.toThrow(/upstream URL/);
+    } finally {
+      await strict.close();
+    }
+    expect(upstream.accepted).toBe(before);
   });
 
   it('reads a non-2xx body whole instead of handing it over', async () => {

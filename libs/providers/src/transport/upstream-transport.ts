@@ -125,23 +125,9 @@ export class UpstreamTransport {
    * between: the non-streamed path's answer is one buffer. No headers in time is a
    * HeadersTimeoutError, a silent body a BodyTimeoutError, an abort of `signal` an AbortError.
    */
-  async sendWhole(upstream: UpstreamRequest, signal: CancelSignal): Promise<WholeResponse> {
-    const dispatcher = upstream.untrustedUrl ? await this.pinnedFor(upstream.url) : this.agent;
-    const url = new URL(upstream.url);
+  sendWhole(upstream: UpstreamRequest, signal: CancelSignal): Promise<WholeResponse> {
     return new Promise<WholeResponse>((resolve, reject) => {
-      const handler = new WholeBodyHandler(this.options.maxResponseBytes, signal, resolve, reject);
-      dispatcher.dispatch(
-        {
-          origin: url.origin,
-          path: url.pathname + url.search,
-          method: 'POST',
-          headers: upstream.headers,
-          body: upstream.body,
-          headersTimeout: this.options.firstByteTimeoutMs,
-          bodyTimeout: this.options.idleTimeoutMs,
-        },
-        handler,
-      );
+      this.dispatch(upstream, reject, () => new WholeBodyHandler(this.options.maxResponseBytes, signal, resolve, reject));
     });
   }
 
@@ -152,24 +138,29 @@ export class UpstreamTransport {
    * `signal` (RequestAbortedError), a timeout (no headers in UPSTREAM_TIMEOUT_MS, silence inside the
    * body beyond UPSTREAM_IDLE_TIMEOUT_MS), a connection failure, or an error the receiver threw.
    */
-  async sendStream(upstream: UpstreamRequest, signal: CancelSignal, receiver: StreamReceiver): Promise<StreamedResponse> {
-    const dispatcher = upstream.untrustedUrl ? await this.pinnedFor(upstream.url) : this.agent;
-    const url = new URL(upstream.url);
+  sendStream(upstream: UpstreamRequest, signal: CancelSignal, receiver: StreamReceiver): Promise<StreamedResponse> {
     return new Promise<StreamedResponse>((resolve, reject) => {
-      const handler = new StreamHandler(this.options.maxResponseBytes, signal, receiver, resolve, reject);
-      dispatcher.dispatch(
-        {
-          origin: url.origin,
-          path: url.pathname + url.search,
-          method: 'POST',
-          headers: upstream.headers,
-          body: upstream.body,
-          headersTimeout: this.options.firstByteTimeoutMs,
-          bodyTimeout: this.options.idleTimeoutMs,
-        },
-        handler,
-      );
+      this.dispatch(upstream, reject, () => new StreamHandler(this.options.maxResponseBytes, signal, receiver, resolve, reject));
     });
+  }
+
+  /** POSTs through the pool (or a tenant URL's pinned dispatcher) to a dispatch handler. */
+  private dispatch(upstream: UpstreamRequest, reject: (error: unknown) => void, handler: () => Dispatcher.DispatchHandler): void {
+    const url = new URL(upstream.url);
+    const options: Dispatcher.DispatchOptions = {
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: 'POST',
+      headers: upstream.headers,
+      body: upstream.body,
+      headersTimeout: this.options.firstByteTimeoutMs,
+      bodyTimeout: this.options.idleTimeoutMs,
+    };
+    if (!upstream.untrustedUrl) {
+      this.agent.dispatch(options, handler());
+      return;
+    }
+    this.pinnedFor(upstream.url).then((dispatcher) => dispatcher.dispatch(options, handler()), reject);
   }
 
   /** Reads a whole (non-streamed) body, bounded by maxResponseBytes. */
@@ -223,27 +214,24 @@ export class UpstreamTransport {
 
 /** Collects one response into a buffer (undici's dispatch handler protocol). */
 class WholeBodyHandler implements Dispatcher.DispatchHandler {
-  private abort: ((error?: Error) => void) | null = null;
+  private readonly link: RequestLink;
   private status = 0;
   private rawHeaders: Buffer[] = [];
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private settled = false;
-  private readonly onAbort: () => void;
 
   constructor(
     private readonly maxBytes: number,
-    private readonly signal: CancelSignal,
+    signal: CancelSignal,
     private readonly resolve: (response: WholeResponse) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    this.onAbort = () => this.abort?.(abortError());
-    signal.addEventListener('abort', this.onAbort);
+    this.link = new RequestLink(signal);
   }
 
   onConnect(abort: (error?: Error) => void): void {
-    if (this.signal.aborted) abort(abortError());
-    else this.abort = abort;
+    this.link.connect(abort);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
@@ -256,7 +244,7 @@ class WholeBodyHandler implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     this.size += chunk.length;
     if (this.size > this.maxBytes) {
-      this.abort?.(
+      this.link.abort(
         new TransportFailure({
           kind: 'server',
           status: this.status,
@@ -284,14 +272,14 @@ class WholeBodyHandler implements Dispatcher.DispatchHandler {
   private finish(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.link.release();
     return true;
   }
 }
 
 /** Hands a 2xx body to a StreamReceiver as it arrives; reads a non-2xx body whole. */
 class StreamHandler implements Dispatcher.DispatchHandler {
-  private abort: ((error?: Error) => void) | null = null;
+  private readonly link: RequestLink;
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
   private errorChunks: Buffer[] | null = null;
@@ -299,22 +287,19 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   // Bytes dropped after the receiver's `done`; null while the receiver still reads.
   private drained: number | null = null;
   private settled = false;
-  private readonly onAbort: () => void;
 
   constructor(
     private readonly maxErrorBytes: number,
-    private readonly signal: CancelSignal,
+    signal: CancelSignal,
     private readonly receiver: StreamReceiver,
     private readonly resolve: (response: StreamedResponse) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    this.onAbort = () => this.abort?.(abortError());
-    signal.addEventListener('abort', this.onAbort);
+    this.link = new RequestLink(signal);
   }
 
   onConnect(abort: (error?: Error) => void): void {
-    if (this.signal.aborted) abort(abortError());
-    else this.abort = abort;
+    this.link.connect(abort);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
@@ -330,7 +315,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
       this.drained += chunk.length;
       if (this.drained <= DRAIN_LIMIT_BYTES) return true;
       // An upstream that keeps sending after the end of its answer: its connection is not worth keeping.
-      this.abort?.(abortError());
+      this.link.abort(abortError());
       return false;
     }
     if (this.errorChunks) {
@@ -340,7 +325,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
         this.errorChunks = [];
         this.size = 0;
         this.finish('ended');
-        this.abort?.(abortError());
+        this.link.abort(abortError());
         return false;
       }
       this.errorChunks.push(chunk);
@@ -354,7 +339,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
       this.drained = 0;
       return true;
     }
-    this.abort?.(abortError());
+    this.link.abort(abortError());
     return false;
   }
 
@@ -370,7 +355,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   private fail(error: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.link.release();
     this.reject(error);
   }
 
@@ -380,7 +365,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
       return callback();
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
-      this.abort?.(abortError());
+      this.link.abort(abortError());
       return null;
     }
   }
@@ -388,10 +373,36 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   private finish(end: StreamedResponse['end']): void {
     if (this.settled) return;
     this.settled = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.link.release();
     const chunks = this.errorChunks;
     const errorBody = chunks ? (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size)) : null;
     this.resolve({ status: this.status, headers: this.headers, errorBody, end });
+  }
+}
+
+/**
+ * Ties one dispatched request to a cancellation: an abort before the request is connected stops it
+ * at connect, one after aborts it; released once the request's outcome is decided.
+ */
+class RequestLink {
+  private abortRequest: ((error?: Error) => void) | null = null;
+  private readonly onCancel = () => this.abort(abortError());
+
+  constructor(private readonly signal: CancelSignal) {
+    signal.addEventListener('abort', this.onCancel);
+  }
+
+  connect(abort: (error?: Error) => void): void {
+    if (this.signal.aborted) abort(abortError());
+    else this.abortRequest = abort;
+  }
+
+  abort(error: Error): void {
+    this.abortRequest?.(error);
+  }
+
+  release(): void {
+    this.signal.removeEventListener('abort', this.onCancel);
   }
 }
 
