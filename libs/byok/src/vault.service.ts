@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { KeyEvents, type KeyPrincipal, KeyVerifier, parseGatewayKey, type VaultLifecycle, type VaultProof } from '@gw/accounts';
 import { PROVIDER_SECRET_SCHEMAS, type ProviderId, type ProviderSecret } from '@gw/contracts';
@@ -309,7 +309,7 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
   private async openVault(principal: KeyPrincipal): Promise<OpenedVault> {
     if (!principal.vaultAccess)
       throw new DomainError('vault_access_denied', { message: 'This gateway key has no vault access.' });
-    const cacheKey = createHash('sha256').update(principal.publicId).update(principal.secret.reveal()).digest('base64url');
+    const cacheKey = openedCacheKey(principal);
     const cached = this.cache.get(cacheKey);
     if (cached && cached.expiresAt > Date.now()) return cached;
     const wrap = await this.findWrap(principal);
@@ -491,4 +491,14 @@ function vaultFailure(error: unknown): DomainError {
 
 function proofKind(proof: VaultProof): string {
   return 'recoveryKey' in proof ? 'recovery_key' : 'gateway_key';
+}
+
+/** The opened-vault cache's key: a digest of the key's public id and its secret (one-shot, per request). */
+function openedCacheKey(principal: KeyPrincipal): string {
+  const material = Buffer.concat([Buffer.from(`${principal.publicId}\0`), principal.secret.reveal()]);
+  try {
+    return hash('sha256', material, 'base64url');
+  } finally {
+    material.fill(0);
+  }
 }

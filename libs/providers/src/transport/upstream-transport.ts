@@ -85,6 +85,8 @@ export interface StreamedResponse {
 }
 
 const PINNED_TTL_MS = 5 * 60_000;
+/** Parsed upstream URLs kept (tenants' Azure deployments and Vertex models vary the path). */
+const MAX_TARGETS = 1_000;
 /** What is read and dropped after a receiver's `done` before the response is abandoned instead. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 
@@ -96,6 +98,7 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 export class UpstreamTransport {
   private readonly agent: Agent;
   private readonly pinned = new Map<string, { dispatcher: Promise<Dispatcher>; expiresAt: number }>();
+  private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(private readonly options: TransportOptions) {
     this.agent = new Agent({
@@ -146,10 +149,10 @@ export class UpstreamTransport {
 
   /** POSTs through the pool (or a tenant URL's pinned dispatcher) to a dispatch handler. */
   private dispatch(upstream: UpstreamRequest, reject: (error: unknown) => void, handler: () => Dispatcher.DispatchHandler): void {
-    const url = new URL(upstream.url);
+    const target = this.targetOf(upstream.url);
     const options: Dispatcher.DispatchOptions = {
-      origin: url.origin,
-      path: url.pathname + url.search,
+      origin: target.origin,
+      path: target.path,
       method: 'POST',
       headers: upstream.headers,
       body: upstream.body,
@@ -188,6 +191,18 @@ export class UpstreamTransport {
     await this.agent.close();
     for (const { dispatcher } of this.pinned.values()) await (await dispatcher.catch(() => null))?.close();
     this.pinned.clear();
+  }
+
+  /** An upstream URL's origin and path; the few distinct URLs a gateway calls are parsed once. */
+  private targetOf(url: string): { origin: string; path: string } {
+    let target = this.targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: parsed.pathname + parsed.search };
+      if (this.targets.size >= MAX_TARGETS) this.targets.clear();
+      this.targets.set(url, target);
+    }
+    return target;
   }
 
   private pinnedFor(url: string): Promise<Dispatcher> {
