@@ -423,6 +423,8 @@ export class ChatService implements OnModuleDestroy {
     const cancel = new Cancellation();
     const onClientAbort = () => cancel.abort();
     signal.addEventListener('abort', onClientAbort);
+    // Gone while the attempt was prepared: the upstream is not called.
+    if (signal.aborted) cancel.abort();
     // A holder, not a local: the timer callback sets it (closures defeat flow analysis).
     const timing = { firstDataTimedOut: false };
     const firstDataTimer = setTimeout(() => {

@@ -7,6 +7,7 @@ import {
   FakeVertex,
   type TestServiceAccount,
 } from '@gw/testing';
+import { Agent, request } from 'undici';
 import { call, startTestApp, type TestApp } from '../testing/test-app';
 
 const password = 'a-long-enough-secret-9';
@@ -410,6 +411,40 @@ describe('Bedrock and Vertex failures through the gateway', () => {
         { provider: 'bedrock', model, byok: false, outcome: 'ok', status: 200 },
       ]);
     });
+  });
+
+  it('a client gone while the attempt is prepared (a slow token grant) is never sent upstream, streamed or not', async () => {
+    for (const stream of [true, false]) {
+      // An account of its own each time, so its token is not cached yet.
+      const name = stream ? 'gone-streamed' : 'gone-whole';
+      const sa = tokens.createServiceAccount({ projectId: 'gone-project', name });
+      const tenant = await newTenant(`${name}@example.com`, [{ provider: 'vertex', secret: sa.json }]);
+      tokens.script(sa.clientEmail, { kind: 'ok', delayMs: 400 });
+      const controller = new AbortController();
+      // A client of its own, destroyed with the test: no connection of it outlives the test.
+      const client = new Agent();
+      const pending = request(`${sut.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenant.vaultKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'vertex:gemini-2.5-flash', stream, messages: [{ role: 'user', content: 'x' }] }),
+        signal: controller.signal,
+        dispatcher: client,
+      }).catch((error: unknown) => error);
+      // The grant is in flight (requested, not answered) when the client leaves.
+      const granting = () => tokens.requests.some((r) => r.claims?.['iss'] === sa.clientEmail);
+      const deadline = Date.now() + 5000;
+      while (!granting() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(granting()).toBe(true);
+      controller.abort();
+      await pending;
+      await client.destroy();
+      // Past the grant's answer: the attempt went on without its client.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect({ stream, calls: vertex.requests.filter((r) => r.clientEmail === sa.clientEmail).length }).toEqual({
+        stream,
+        calls: 0,
+      });
+    }
   });
 
   it('100 concurrent Vertex requests with a cold token cache make one token request for the service account', async () => {
