@@ -347,6 +347,40 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
     expect(openrouter.acceptedConnections).toBe(accepted);
   });
 
+  it('times a stream out when no content comes in time, with or without response headers', async () => {
+    // UPSTREAM_TIMEOUT_MS is 1,500: the keep-alive comments have started the answer by then.
+    for (const behaviour of [
+      { kind: 'hang' as const },
+      // Headers and OpenRouter's own keep-alive comments, but no data before the deadline.
+      { kind: 'keepalive' as const, comments: 8, intervalMs: 400 },
+    ]) {
+      openrouter.script('platform-or-key', behaviour);
+      const disconnected = openrouter.waitForDisconnect(5000);
+      const response = await fetch(`${sut.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${creditsKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'openrouter:openai/gpt-4o-mini',
+          stream: true,
+          messages: [{ role: 'user', content: 'x' }],
+        }),
+      });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(text.startsWith(': PROCESSING\n\n')).toBe(true);
+      const events = text.split('\n\n').filter((e) => e.startsWith('data: '));
+      expect(events.at(-1)).toBe('data: [DONE]');
+      const errorChunk = JSON.parse(events.find((e) => e.includes('"error"'))?.slice(6) ?? '{}');
+      expect({ kind: behaviour.kind, code: errorChunk.error?.code, finish: errorChunk.choices?.[0]?.finish_reason }).toEqual({
+        kind: behaviour.kind,
+        code: 408,
+        finish: 'error',
+      });
+      // The upstream request was given up, its connection closed.
+      await disconnected;
+    }
+  });
+
   it('ends a stream that fails after the first byte with an error chunk', async () => {
     openrouter.script('platform-or-key', { kind: 'error-chunk' });
     const response = await fetch(`${sut.url}/v1/chat/completions`, {
