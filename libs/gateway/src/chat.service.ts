@@ -515,7 +515,7 @@ export class ChatService implements OnModuleDestroy {
     const { fail, timedOut } = control;
     const decoder = adapter.createStreamDecoder();
     // Set inside the callbacks below; a holder keeps flow analysis honest.
-    const progress = { started: false, firstData: false, finished: false };
+    const progress = { firstData: false, finished: false };
     const held: string[] = [];
     const midStreamError = (failure: UpstreamError): AttemptOutcome => {
       if (!progress.firstData) return fail(failure);
@@ -598,7 +598,6 @@ export class ChatService implements OnModuleDestroy {
     const receiver: StreamReceiver = {
       onStatus: (code) => {
         upstream.status = code;
-        progress.started = code >= 200 && code < 300;
       },
       onData: (bytes) => {
         for (const event of decoder.push(bytes)) {
@@ -612,7 +611,9 @@ export class ChatService implements OnModuleDestroy {
     try {
       response = await this.transport.sendStream(upstreamRequest, control.cancel, receiver);
     } catch (error) {
-      if (!progress.started) return fail(timedOut() ? timeoutFailure() : classifyTransportError(error));
+      // No 2xx status yet: the attempt failed before its answer began.
+      if (upstream.status < 200 || upstream.status >= 300)
+        return fail(timedOut() ? timeoutFailure() : classifyTransportError(error));
       if (control.cancel.aborted && !timedOut()) {
         // The client went away: stopped at once, what was delivered is recorded.
         state.status = 'aborted';
