@@ -65,6 +65,65 @@ describe('RedisBatch (one socket write per event-loop turn)', () => {
     expect([first, second]).toEqual([1, 2]);
   });
 
+  it('tells that a batch was handed to the kernel as it leaves, before the replies, once the command has succeeded on the connection', async () => {
+    const sut = new RedisBatch(redis);
+    // The first of a command on a connection waits for its reply: it might be a script Redis lacks.
+    const first = sut.send('incr', [`${prefix}sent`]);
+    expect(await first.handedOff).toBe(false);
+    expect(await first.reply).toBe(1);
+    const order: string[] = [];
+    const sent = [sut.send('incr', [`${prefix}sent`]), sut.send('incr', [`${prefix}sent`])];
+    const done = sent.flatMap((s, i) => [
+      s.handedOff.then((handedOff) => order.push(`sent ${String(i)} ${String(handedOff)}`)),
+      s.reply.then((reply) => order.push(`reply ${String(i)} ${String(reply)}`)),
+    ]);
+    await Promise.all(done);
+    expect(order).toEqual(['sent 0 true', 'sent 1 true', 'reply 0 2', 'reply 1 3']);
+  });
+
+  it('does not count a script as handed off until it has run on this connection (NOSCRIPT, reconnection)', async () => {
+    const own = new Redis(TEST_REDIS_URL);
+    try {
+      own.defineCommand('gwTestSent', { numberOfKeys: 1, lua: `-- ${prefix} sent\nreturn redis.call('INCR', KEYS[1])` });
+      await new Promise<void>((resolve) => own.once('ready', () => resolve()));
+      const sut = new RedisBatch(own);
+      const fresh = sut.send('gwTestSent', [`${prefix}script`]);
+      expect(await fresh.handedOff).toBe(false);
+      expect(await fresh.reply).toBe(1);
+      const known = sut.send('gwTestSent', [`${prefix}script`]);
+      expect(await known.handedOff).toBe(true);
+      expect(await known.reply).toBe(2);
+      // A new connection may reach a restarted Redis whose script cache is empty.
+      own.disconnect(true);
+      await new Promise<void>((resolve) => own.once('ready', () => resolve()));
+      const again = sut.send('gwTestSent', [`${prefix}script`]);
+      expect(await again.handedOff).toBe(false);
+      expect(await again.reply).toBe(3);
+      expect(await sut.send('gwTestSent', [`${prefix}script`]).handedOff).toBe(true);
+    } finally {
+      own.disconnect();
+    }
+  });
+
+  it('does not count an unknown command as handed off', async () => {
+    const sut = new RedisBatch(redis);
+    const sent = sut.send('noSuchCommand', []);
+    expect(await sent.handedOff).toBe(false);
+    await expect(sent.reply).rejects.toThrow('unknown Redis command noSuchCommand');
+  });
+
+  it('does not count a command as handed off while it waits for a connection', async () => {
+    const lazy = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+    try {
+      const sut = new RedisBatch(lazy);
+      const sent = sut.send('incr', [`${prefix}lazy`]);
+      expect(await sent.handedOff).toBe(false);
+      expect(await sent.reply).toBe(1);
+    } finally {
+      lazy.disconnect();
+    }
+  });
+
   it('loads a script Redis has never seen (NOSCRIPT) inside a batch', async () => {
     // A comment unique to this run gives the script a SHA Redis cannot know.
     redis.defineCommand('gwTestFresh', { numberOfKeys: 1, lua: `-- ${prefix}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])` });

@@ -5,6 +5,23 @@ interface Pending {
   readonly args: readonly (string | number)[];
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  /** Told, as the batch leaves, whether its bytes were handed to the kernel (send only). */
+  readonly sent?: (handedOff: boolean) => void;
+}
+
+/** A command sent through the batch: when its bytes left, and its reply. */
+export interface SentCommand {
+  /**
+   * Resolves as the batch is written: true when every byte of it was handed to the kernel's
+   * socket buffer by that write (from then on the command reaches Redis even if this process dies;
+   * on loopback it is already in Redis's own buffer) and the same command has already succeeded
+   * on this connection; false when it waits in userland (no ready connection, or a full socket
+   * buffer) or is the command's first on this connection. The second condition matters for
+   * scripts: ioredis sends EVALSHA and, when Redis answers NOSCRIPT (a restarted or new server),
+   * sends the script itself only then, so bytes that left are not yet the step that runs.
+   */
+  readonly handedOff: Promise<boolean>;
+  readonly reply: Promise<unknown>;
 }
 
 type Commands = Record<string, unknown>;
@@ -27,6 +44,10 @@ const shared = new WeakMap<Redis, RedisBatch>();
 export class RedisBatch {
   private pending: Pending[] = [];
   private scheduled = false;
+  /** The connection `confirmed` speaks of: a new one (a reconnection) starts it afresh. */
+  private confirmedOn: unknown = undefined;
+  /** Commands sent with send() that have succeeded on that connection. */
+  private confirmed = new Set<string>();
 
   constructor(private readonly redis: Redis) {}
 
@@ -41,13 +62,23 @@ export class RedisBatch {
   }
 
   call(command: string, args: readonly (string | number)[]): Promise<unknown> {
-    return new Promise<unknown>((resolve, reject) => {
-      this.pending.push({ command, args, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.flush);
-      }
-    });
+    return new Promise<unknown>((resolve, reject) => this.enqueue({ command, args, resolve, reject }));
+  }
+
+  /** Like call, and also tells when the command's bytes have left this process (see SentCommand). */
+  send(command: string, args: readonly (string | number)[]): SentCommand {
+    let sent: (handedOff: boolean) => void = () => undefined;
+    const handedOff = new Promise<boolean>((resolve) => (sent = resolve));
+    const reply = new Promise<unknown>((resolve, reject) => this.enqueue({ command, args, resolve, reject, sent }));
+    return { handedOff, reply };
+  }
+
+  private enqueue(entry: Pending): void {
+    this.pending.push(entry);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
   }
 
   private readonly flush = (): void => {
@@ -57,18 +88,34 @@ export class RedisBatch {
     const redis = this.redis as unknown as Commands;
     // Without a ready connection the commands wait in ioredis's offline queue; nothing to cork.
     const socket = this.redis.status === 'ready' ? this.redis.stream : undefined;
+    if (socket !== undefined && socket !== this.confirmedOn) {
+      this.confirmedOn = socket;
+      this.confirmed = new Set();
+    }
     socket?.cork();
     try {
       for (const entry of batch) {
         const send = redis[entry.command];
         if (typeof send !== 'function') {
+          entry.sent?.(false);
           entry.reject(new Error(`unknown Redis command ${entry.command}`));
           continue;
         }
-        (send.apply(this.redis, entry.args) as Promise<unknown>).then(entry.resolve, entry.reject);
+        const reply = send.apply(this.redis, entry.args) as Promise<unknown>;
+        if (entry.sent && socket !== undefined && !this.confirmed.has(entry.command)) {
+          reply.then((value) => {
+            if (this.confirmedOn === socket) this.confirmed.add(entry.command);
+            entry.resolve(value);
+          }, entry.reject);
+        } else reply.then(entry.resolve, entry.reject);
       }
     } finally {
       socket?.uncork();
     }
+    // Uncorking wrote the batch: a write the kernel took whole completes at once, leaving nothing
+    // buffered; what it could not take (or a connection not ready) stays in userland until later.
+    // (A refused entry was told already; a promise keeps its first value.)
+    const handedOff = socket !== undefined && !socket.destroyed && socket.writableLength === 0;
+    for (const entry of batch) entry.sent?.(handedOff && this.confirmed.has(entry.command));
   };
 }
