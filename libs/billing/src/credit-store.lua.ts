@@ -9,12 +9,15 @@
  * (member `<tenant>|<key>|<gen>|<month>`, score = expiry in ms).
  */
 
-/** Releases an open reservation (shared by settle and expiry). Needs `cr`, `hold`, `ks`, `bm` in scope. */
+/**
+ * Releases an open reservation (shared by settle and expiry) and returns the free slots it held.
+ * Needs `cr`, `hold`, `ks`, `bm` in scope.
+ */
 const RELEASE = `
 local function release(cr, hold, ks, bm, gen)
   local field = 'r:' .. gen
   local cur = redis.call('HGET', hold, field)
-  if not cur then return end
+  if not cur then return 0 end
   local sep = string.find(cur, '|', 1, true)
   local amount = tonumber(string.sub(cur, 1, sep - 1))
   local slot = string.sub(cur, sep + 1)
@@ -26,6 +29,7 @@ local function release(cr, hold, ks, bm, gen)
   local slots = tonumber(slot)
   if slots > 0 then redis.call('HINCRBY', bm, 'infl', string.format('%d', -slots)) end
   redis.call('HDEL', hold, field)
+  return slots
 end
 `;
 
@@ -115,7 +119,11 @@ return {1, held}
 /**
  * Settle one generation: release its reservation, decide the BYOK waiver against the month's
  * counters, hold the charge until the writer posts it, and queue the generation record, all in
- * one step (so a record is queued if and only if its charge is accounted for).
+ * one step (so a record is queued if and only if its charge is accounted for). Without a USD
+ * allowance, a request that holds a free slot (its own, or one from its instance's lease) is
+ * waived: the slot was counted against the allowance when it was granted, so the month's rule
+ * would waive it anyway, and the instance can answer with that outcome without waiting for this
+ * script's reply (CreditStore.settle).
  * KEYS: cr, hold, ks, bm (the reservation's month), resv, stream, bmNow (this month).
  * ARGV: gen, member, mode ('paid' | 'byok'), charge (for byok: the fee when not waived),
  * counts (1 = a successful BYOK request, counted in the allowance), listMicros, freeRequests,
@@ -126,7 +134,7 @@ return {1, held}
 export const SETTLE = `${RELEASE}
 local byok = ARGV[3] == 'byok'
 if byok and redis.call('HEXISTS', KEYS[7], 'req') == 0 then return {-3} end
-release(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
+local slotHeld = release(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1]) > 0
 redis.call('ZREM', KEYS[5], ARGV[2])
 if ARGV[10] ~= '' then
   -- The free slot this request took from its instance's lease goes back with it.
@@ -137,6 +145,7 @@ if ARGV[10] ~= '' then
     if slots > 0 then
       redis.call('HINCRBY', KEYS[4], 'infl', -1)
       slots = slots - 1
+      slotHeld = true
     end
     if slots > 0 then
       redis.call('HSET', KEYS[2], field, '0|' .. string.format('%d', slots))
@@ -153,7 +162,7 @@ if byok then
   local list = tonumber(ARGV[6])
   local freeMicros = tonumber(ARGV[8])
   -- The same rule as isWaived() in pricing.ts: the request that crosses the USD allowance pays.
-  if tonumber(m[1]) < tonumber(ARGV[7]) and (freeMicros < 0 or tonumber(m[2]) + list <= freeMicros) then
+  if (slotHeld and freeMicros < 0) or (tonumber(m[1]) < tonumber(ARGV[7]) and (freeMicros < 0 or tonumber(m[2]) + list <= freeMicros)) then
     charge = 0
     waived = 1
   end

@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { CONFIG, type Config } from '@gw/config';
 import { Database } from '@gw/db';
@@ -78,6 +78,11 @@ export class CreditStore implements BeforeApplicationShutdown {
   private readonly reservationTtlMs: number;
   /** This instance's leases of free BYOK slots (see SlotLeases). */
   readonly slotLeases: SlotLeases;
+  /** Generations holding a free slot reserved in Redis (not leased), with that reservation's expiry. */
+  private readonly freeSlots = new Map<string, number>();
+  /** Settlements answered before Redis replied, until their replies are checked. */
+  private readonly unconfirmed = new Set<Promise<void>>();
+  private readonly logger = new Logger(CreditStore.name);
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -109,7 +114,7 @@ export class CreditStore implements BeforeApplicationShutdown {
 
   /** Before the Redis connections close (their own hook): leased slots go back to their months. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.slotLeases.releaseAll();
+    await Promise.all([this.slotLeases.releaseAll(), ...this.unconfirmed]);
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
@@ -124,6 +129,7 @@ export class CreditStore implements BeforeApplicationShutdown {
       return { ok: true };
     }
     for (;;) {
+      const expiresAt = Date.now() + this.reservationTtlMs;
       const result = (await this.batch.call('gwReserve', [
         this.creditKey(holder.tenantId),
         this.holdKey(holder.tenantId),
@@ -137,11 +143,13 @@ export class CreditStore implements BeforeApplicationShutdown {
         request.allowance.freeRequests,
         (request.allowance.freeMicros ?? -1n).toString(),
         (request.keyLimitMicros ?? -1n).toString(),
-        Date.now() + this.reservationTtlMs,
+        expiresAt,
         member(holder),
       ])) as number[];
       switch (result[0]) {
         case 1:
+          // The call that granted the slot set the reservation's expiry; later raises keep it or extend it.
+          if (result[1] === 1 && !this.freeSlots.has(holder.generationId)) this.freeSlots.set(holder.generationId, expiresAt);
           return { ok: true };
         case 0:
           return { ok: false, reason: result[1] === 2 ? 'key_limit_exceeded' : 'insufficient_credits' };
@@ -162,37 +170,92 @@ export class CreditStore implements BeforeApplicationShutdown {
     }
   }
 
+  /**
+   * Settles in one atomic step (see SETTLE). When the outcome is known without Redis's reply (a
+   * platform charge is the usage's price; a BYOK request holding a free slot is waived), it
+   * resolves as soon as the step's bytes have left for Redis, before the reply: the answer then
+   * costs no second round trip, and a crash after it loses nothing, since the kernel already
+   * holds the step. The reply is still checked (and the step repeated if the month's counters
+   * were missing). Any other outcome, or a step that could not leave at once, waits for the reply.
+   */
   async settle(request: SettleRequest): Promise<Settlement> {
     const { holder } = request;
-    const now = monthKeyAt(Date.now());
+    const nowMs = Date.now();
+    const now = monthKeyAt(nowMs);
     const leased = this.slotLeases.settle(holder.generationId);
-    for (;;) {
-      const result = (await this.batch.call('gwSettle', [
-        this.creditKey(holder.tenantId),
-        this.holdKey(holder.tenantId),
-        this.spendKey(holder.keyId),
-        this.monthKey(holder.tenantId, holder.month),
-        this.keys.key('resv'),
-        request.stream,
-        this.monthKey(holder.tenantId, now),
-        holder.generationId,
-        member(holder),
-        request.byok ? 'byok' : 'paid',
-        request.chargeMicros.toString(),
-        request.countsTowardAllowance ? '1' : '0',
-        request.listMicros.toString(),
-        request.allowance.freeRequests,
-        (request.allowance.freeMicros ?? -1n).toString(),
-        request.record,
-        leased?.gen ?? '',
-        leased?.member ?? '',
-      ])) as number[];
-      const [charge, waived] = result;
-      if (charge === -3) {
-        await this.loadMonth(holder.tenantId, now);
-        continue;
+    const slotExpiresAt = this.freeSlots.get(holder.generationId);
+    this.freeSlots.delete(holder.generationId);
+    const args = [
+      this.creditKey(holder.tenantId),
+      this.holdKey(holder.tenantId),
+      this.spendKey(holder.keyId),
+      this.monthKey(holder.tenantId, holder.month),
+      this.keys.key('resv'),
+      request.stream,
+      this.monthKey(holder.tenantId, now),
+      holder.generationId,
+      member(holder),
+      request.byok ? 'byok' : 'paid',
+      request.chargeMicros.toString(),
+      request.countsTowardAllowance ? '1' : '0',
+      request.listMicros.toString(),
+      request.allowance.freeRequests,
+      (request.allowance.freeMicros ?? -1n).toString(),
+      request.record,
+      leased?.gen ?? '',
+      leased?.member ?? '',
+    ];
+    const foreseen = this.foreseen(request, now, leased?.expiresAt ?? slotExpiresAt, nowMs);
+    if (!foreseen) return this.settled(holder, now, args, await this.batch.call('gwSettle', args));
+    const sent = this.batch.send('gwSettle', args);
+    if (!(await sent.handedOff)) return this.settled(holder, now, args, await sent.reply);
+    const check = this.confirm(holder, now, args, sent.reply, foreseen);
+    this.unconfirmed.add(check);
+    void check.finally(() => this.unconfirmed.delete(check));
+    return foreseen;
+  }
+
+  /**
+   * The settlement's outcome when SETTLE's rules fix it in advance, else null. A free slot counts
+   * only while its reservation surely still stands (more than half the reservation TTL from its
+   * expiry), and only in the month it was granted in, whose counters are loaded.
+   */
+  private foreseen(request: SettleRequest, month: string, slotExpiresAt: number | undefined, nowMs: number): Settlement | null {
+    if (!request.byok) return { chargeMicros: request.chargeMicros, waived: false };
+    if (request.allowance.freeMicros !== null || request.holder.month !== month) return null;
+    if (slotExpiresAt === undefined || slotExpiresAt - nowMs <= this.reservationTtlMs / 2) return null;
+    return { chargeMicros: 0n, waived: true };
+  }
+
+  /** SETTLE's reply as a settlement; while this month's counters are missing, loads them and repeats the step. */
+  private async settled(holder: Holder, month: string, args: (string | number)[], reply: unknown): Promise<Settlement> {
+    let result = reply as number[];
+    while (result[0] === -3) {
+      await this.loadMonth(holder.tenantId, month);
+      result = (await this.batch.call('gwSettle', args)) as number[];
+    }
+    return { chargeMicros: BigInt(result[0] ?? 0), waived: result[1] === 1 };
+  }
+
+  /** The reply of a settlement answered in advance: it must agree with what the client was told. */
+  private async confirm(
+    holder: Holder,
+    month: string,
+    args: (string | number)[],
+    reply: Promise<unknown>,
+    foreseen: Settlement,
+  ): Promise<void> {
+    try {
+      const settled = await this.settled(holder, month, args, await reply);
+      if (settled.chargeMicros !== foreseen.chargeMicros || settled.waived !== foreseen.waived) {
+        this.logger.error(
+          `generation ${holder.generationId} was answered with a charge of ${foreseen.chargeMicros.toString()} micro-USD but settled at ${settled.chargeMicros.toString()}`,
+        );
       }
-      return { chargeMicros: BigInt(charge ?? 0), waived: waived === 1 };
+    } catch (error) {
+      this.logger.error(
+        `generation ${holder.generationId} was answered but its settlement failed in Redis: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 

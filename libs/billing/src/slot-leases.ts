@@ -42,6 +42,8 @@ interface Lease {
 export interface LeasedSlot {
   readonly gen: string;
   readonly member: string;
+  /** When the lease's reservation expires in Redis unless renewed (ms since the epoch). */
+  readonly expiresAt: number;
 }
 
 /**
@@ -103,7 +105,7 @@ export class SlotLeases {
     if (!lease) return null;
     this.taken.delete(generationId);
     lease.unsettled -= 1;
-    return { gen: lease.gen, member: lease.member };
+    return { gen: lease.gen, member: lease.member, expiresAt: lease.renewedAt + this.ttlMs };
   }
 
   /** Slots this instance holds in hand across its leases (tests, metrics). */
@@ -189,7 +191,8 @@ export class SlotLeases {
       ])) as number[];
       // -3: the month's counters are not loaded yet; the next usual reservation loads them.
       lease.available = result[0] === 1 ? Math.max(0, (result[1] ?? 0) - unsettled) : 0;
-      lease.renewedAt = now;
+      // Only a lease Redis took has a new expiry (settlements rely on it, see LeasedSlot).
+      if (result[0] === 1) lease.renewedAt = now;
       if (result[0] === 1 && (result[1] ?? 0) < target) lease.growAfter = now + REFUSED_BACKOFF_MS;
     } catch {
       // Redis is unreachable: requests reserve the usual way (and fail the usual way).

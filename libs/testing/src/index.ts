@@ -1,5 +1,6 @@
 export * from './test-database';
 export * from './test-redis';
+export * from './reply-gate';
 export { ADMIN_DATABASE_URL, TEST_REDIS_URL, runId } from './jest/test-env';
 export * from './canaries';
 export * from './fakes';
