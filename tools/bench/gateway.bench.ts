@@ -529,6 +529,25 @@ async function provision(base: string): Promise<string> {
   return String(key.json['key']);
 }
 
+/** Ends a BENCH_HOLD run: the bench cleans up and exits without measuring. */
+export class HoldEnded extends Error {}
+
+/**
+ * BENCH_HOLD=1: keeps the provisioned gateway and mock running for load of one's own (a profiler,
+ * another load generator) and prints how to reach them; Ctrl-C (or SIGTERM) stops them, cleans up
+ * and ends the bench without a report.
+ */
+async function hold(base: string, key: string, mockPort: number): Promise<never> {
+  process.stdout.write(
+    `gateway ${base}/v1/chat/completions\nkey ${key}\nmock http://127.0.0.1:${String(mockPort)}${MOCK_PATH}\nbody ${chatBody('non-stream')}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  throw new HoldEnded('held run stopped');
+}
+
 /** One request per mode before any load: 200, and served on the tenant's own (BYOK) key. */
 async function verify(base: string, key: string): Promise<void> {
   const plain = await call(base, '/v1/chat/completions', chatBody('non-stream'), key);
@@ -681,6 +700,7 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
     const base = `http://127.0.0.1:${String(port)}`;
     const key = await provision(base);
     await verify(base, key);
+    if (process.env['BENCH_HOLD'] === '1') await hold(base, key, mockPort);
     let served = 2;
     let inFlightAllowance = 0;
 

@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import { benchGateway, gatewayReport } from './gateway.bench';
+import { benchGateway, gatewayReport, HoldEnded } from './gateway.bench';
 import { benchVault } from './vault.bench';
 
 /**
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
+    if (error instanceof HoldEnded) process.exit(0);
     process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
