@@ -97,7 +97,6 @@ export class RedisBatch {
       for (const entry of batch) {
         const send = redis[entry.command];
         if (typeof send !== 'function') {
-          entry.sent?.(false);
           entry.reject(new Error(`unknown Redis command ${entry.command}`));
           continue;
         }
@@ -114,7 +113,7 @@ export class RedisBatch {
     }
     // Uncorking wrote the batch: a write the kernel took whole completes at once, leaving nothing
     // buffered; what it could not take (or a connection not ready) stays in userland until later.
-    // (A refused entry was told already; a promise keeps its first value.)
+    // A refused command never succeeds, so it is never confirmed and hears false.
     const handedOff = socket !== undefined && !socket.destroyed && socket.writableLength === 0;
     for (const entry of batch) entry.sent?.(handedOff && this.confirmed.has(entry.command));
   };
