@@ -3,7 +3,7 @@ import { CreditStore, monthKeyAt, SLOT_LEASE_SIZE, type Settlement } from '@gw/b
 import { CONFIG, type Config } from '@gw/config';
 import { Database } from '@gw/db';
 import { RedisKeys } from '@gw/queue';
-import { ReplyGate, TEST_REDIS_URL } from '@gw/testing';
+import { ReplyGate, TEST_REDIS_URL, until } from '@gw/testing';
 import { call, startTestApp, type TestApp } from '../testing/test-app';
 
 const password = 'a-long-enough-secret-9';
@@ -91,13 +91,6 @@ describe('Settlements answered before Redis replies', () => {
     expect(await reserve(store, tenantId, 'gen-warm', false, 0)).toEqual({ ok: true });
     expect(await settle(store, tenantId, 'gen-warm', false, 0)).toEqual<Settlement>({ chargeMicros: 42n, waived: false });
   };
-  async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 5_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
 
   it('waits for the reply of the first settlement on a connection (the Redis behind it may lack the script)', async () => {
     const fresh = new Redis({ host: '127.0.0.1', port: gate.port });

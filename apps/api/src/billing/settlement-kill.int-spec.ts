@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { FakeOpenRouter, TEST_REDIS_URL } from '@gw/testing';
+import { FakeOpenRouter, TEST_REDIS_URL, until } from '@gw/testing';
 import { buildServer, freePort, type ServerProcess, serverStorage, startServer } from '../testing/server-process';
 import { call } from '../testing/test-app';
 
@@ -33,13 +33,7 @@ describe('settlement survives a SIGKILL mid-run', () => {
     await storage.drop();
   });
 
-  async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const settled = { timeoutMs: 30_000, intervalMs: 100 };
 
   it('charges every successful response exactly once and leaves no reservation open', async () => {
     const [portA, portB] = [String(await freePort()), String(await freePort())];
@@ -103,11 +97,12 @@ describe('settlement survives a SIGKILL mid-run', () => {
       // Restart the killed instance; the workers drain the queue and expire its reservations.
       b = startServer(env(portB));
       await b.waitFor(/Dashboard:/);
-      await until('the generation queue to drain', async () => (await redis.xlen(`${prefix}stream:generations`)) === 0);
-      await until('open reservations to expire', async () => (await redis.zcard(`${prefix}resv`)) === 0);
+      await until('the generation queue to drain', async () => (await redis.xlen(`${prefix}stream:generations`)) === 0, settled);
+      await until('open reservations to expire', async () => (await redis.zcard(`${prefix}resv`)) === 0, settled);
       await until(
         'held credits to reach zero',
         async () => Number((await redis.hget(`${prefix}cr:${tenantId}`, 'held')) ?? 0) === 0,
+        settled,
       );
     } finally {
       await b.stop();

@@ -3,6 +3,7 @@ import { CreditStore, monthKeyAt, SLOT_LEASE_SIZE } from '@gw/billing';
 import { CONFIG, type Config } from '@gw/config';
 import { Database } from '@gw/db';
 import { REDIS, RedisKeys } from '@gw/queue';
+import { until } from '@gw/testing';
 import { call, startTestApp, type TestApp } from '../testing/test-app';
 
 const password = 'a-long-enough-secret-9';
@@ -69,13 +70,6 @@ describe('BYOK free-slot leases', () => {
   const inFlight = async (tenantId: string) => Number((await redis.hget(keys.key('bm', tenantId, month), 'infl')) ?? 0);
   const leaseMembers = async (tenantId: string) =>
     (await redis.zrange(keys.key('resv'), 0, -1)).filter((m) => m.startsWith(`${tenantId}|-|lease.`));
-  async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 5_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
 
   it('hands out free slots from one lease, and each settlement gives its slot back', async () => {
     const store = secondInstance();
