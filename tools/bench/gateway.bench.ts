@@ -534,12 +534,15 @@ export class HoldEnded extends Error {}
 
 /**
  * BENCH_HOLD=1: keeps the provisioned gateway and mock running for load of one's own (a profiler,
- * another load generator) and prints how to reach them; Ctrl-C (or SIGTERM) stops them, cleans up
- * and ends the bench without a report.
+ * another load generator) and prints how to reach them, the gateway key as a file readable only by
+ * its owner (a key is never printed); Ctrl-C (or SIGTERM) stops them, cleans up and ends the bench
+ * without a report.
  */
-async function hold(base: string, key: string, mockPort: number): Promise<never> {
+async function hold(base: string, key: string, mockPort: number, scratch: string): Promise<never> {
+  const keyFile = join(scratch, 'gateway-key');
+  writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
   process.stdout.write(
-    `gateway ${base}/v1/chat/completions\nkey ${key}\nmock http://127.0.0.1:${String(mockPort)}${MOCK_PATH}\nbody ${chatBody('non-stream')}\n`,
+    `gateway ${base}/v1/chat/completions\nkey file ${keyFile}\nmock http://127.0.0.1:${String(mockPort)}${MOCK_PATH}\nbody ${chatBody('non-stream')}\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -700,7 +703,7 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
     const base = `http://127.0.0.1:${String(port)}`;
     const key = await provision(base);
     await verify(base, key);
-    if (process.env['BENCH_HOLD'] === '1') await hold(base, key, mockPort);
+    if (process.env['BENCH_HOLD'] === '1') await hold(base, key, mockPort, scratch);
     let served = 2;
     let inFlightAllowance = 0;
 
