@@ -616,9 +616,18 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-/** BENCH_GATEWAY_FLAGS: extra node flags for the gateway process (`--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+/**
+ * The gateway's node flags: those `npm start` runs it with (package.json's start script, so the
+ * bench measures what users run), then BENCH_GATEWAY_FLAGS (`--cpu-prof --cpu-prof-dir=/tmp/prof`;
+ * V8 takes the last value of a flag given twice, so `--max-semi-space-size=16` there wins).
+ */
 function nodeFlags(): string[] {
-  return (process.env['BENCH_GATEWAY_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+  const root = join(__dirname, '../..');
+  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts;
+  const start = /^node((?:\s+--\S+)*)\s+tools\/start\.js$/.exec(scripts?.['start'] ?? '');
+  if (!start) throw new Error(`package.json's start script is not "node [--flags] tools/start.js": ${scripts?.['start'] ?? ''}`);
+  const extra = (process.env['BENCH_GATEWAY_FLAGS'] ?? '').split(/\s+/);
+  return [...(start[1] ?? '').split(/\s+/), ...extra].filter(Boolean);
 }
 
 /** The separate-worker rows: the non-streaming connection counts BENCH_ROWS asks for. */
