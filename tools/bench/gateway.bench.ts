@@ -621,8 +621,7 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
  * bench measures what users run), then BENCH_GATEWAY_FLAGS (`--cpu-prof --cpu-prof-dir=/tmp/prof`;
  * V8 takes the last value of a flag given twice, so `--max-semi-space-size=16` there wins).
  */
-function nodeFlags(): string[] {
-  const root = join(__dirname, '../..');
+function nodeFlags(root: string): string[] {
   const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts;
   const start = /^node((?:\s+--\S+)*)\s+tools\/start\.js$/.exec(scripts?.['start'] ?? '');
   if (!start) throw new Error(`package.json's start script is not "node [--flags] tools/start.js": ${scripts?.['start'] ?? ''}`);
@@ -697,7 +696,7 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
     });
     const gateway = await startChild(
       'gateway',
-      [...nodeFlags(), join(root, 'dist/apps/api/src/main.js')],
+      [...nodeFlags(root), join(root, 'dist/apps/api/src/main.js')],
       gatewayEnv(port),
       /^Dashboard:/,
       120_000,
@@ -821,7 +820,7 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
       const splitPort = await freePort();
       const api = await startChild(
         'gateway (WORKER=off)',
-        [...nodeFlags(), join(root, 'dist/apps/api/src/main.js')],
+        [...nodeFlags(root), join(root, 'dist/apps/api/src/main.js')],
         { ...splitEnv(splitPort), WORKER: 'off' },
         /^Dashboard:/,
         120_000,
