@@ -776,7 +776,7 @@ export async function benchGateway(): Promise<GatewayBenchResult> {
       const clusterPort = await freePort();
       const cluster = await startChild(
         'gateway (workers)',
-        [join(root, 'dist/apps/api/src/main.js')],
+        [...nodeFlags(root), join(root, 'dist/apps/api/src/main.js')],
         { ...gatewayEnv(clusterPort), API_WORKERS: String(SCALING_WORKERS), ENV_FILE: join(scratch, 'env-workers.local') },
         /^Dashboard:/,
         120_000,
