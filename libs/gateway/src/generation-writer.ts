@@ -216,11 +216,16 @@ export class GenerationWriter implements OnApplicationBootstrap, OnApplicationSh
       }
       return result;
     });
+    // Every tenant's mirror takes its new balance; only charged generations have a held amount
+    // to drop (SETTLE holds nothing for a zero charge), so only their ids go with it.
     const byTenant = new Map<string, string[]>();
     for (const record of records) {
-      const ids = byTenant.get(record.tenantId);
-      if (ids) ids.push(record.id);
-      else byTenant.set(record.tenantId, [record.id]);
+      let ids = byTenant.get(record.tenantId);
+      if (!ids) {
+        ids = [];
+        byTenant.set(record.tenantId, ids);
+      }
+      if (record.chargeMicros > 0n) ids.push(record.id);
     }
     for (const [tenantId, generationIds] of byTenant) {
       const state = posted.balances.get(tenantId);
