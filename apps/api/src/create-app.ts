@@ -1,13 +1,17 @@
 import 'reflect-metadata';
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type RequestListener, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
+import secureJson from 'secure-json-parse';
 import { KeyAuthService } from '@gw/accounts';
 import type { Config } from '@gw/config';
 import { ChatService } from '@gw/gateway';
+import { DomainError, renderError } from '@gw/kernel';
 import { AppModule } from './app.module';
 import { dashboardDir } from './dashboard/dashboard-files';
 import { ErrorFilter } from './http/error.filter';
@@ -49,10 +53,33 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     bodyLimit: config.MAX_BODY_BYTES,
     genReqId: requestIdOf,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
+    // Errors Fastify's router raises before any route (a malformed percent-encoding in the URL).
+    frameworkErrors: (_error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply
+        .status(400)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(renderError(new DomainError('bad_request', { message: 'The URL is malformed (bad percent-encoding).' })));
+    },
   });
   const fastify = adapter.getInstance();
   // JSON only: a text/plain body gets 415 instead of reaching a handler as a string.
   fastify.removeContentTypeParser('text/plain');
+  // JSON with prototype-poisoning checks, as Fastify's own parser; but an empty body is no body,
+  // since many clients send `content-type: application/json` on a POST or DELETE without one.
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch {
+      done(Object.assign(new Error('invalid JSON body'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+    }
+  });
 
   // /v1 takes large prompts (MAX_BODY_BYTES); the dashboard API needs far less.
   fastify.addHook('onRoute', (route) => {
@@ -82,6 +109,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // The JSON parser is the one registered above.
+    bodyParser: false,
   });
   await app.register(fastifyCookie);
   // The dashboard's build, sent with reply.sendFile by DashboardController: routing stays with Nest,
@@ -100,4 +129,28 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   });
   ahead.chat = route;
   return app;
+}
+
+/**
+ * What Node's HTTP parser refuses before any route sees the request (headers over the size
+ * limit, a malformed request line, a request that took too long) gets the same JSON error as
+ * every other failure, then the connection closes.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const domain = new DomainError(
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'headers_too_large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request_timeout'
+        : 'bad_request',
+  );
+  const body = JSON.stringify(renderError(domain));
+  socket.end(
+    `HTTP/1.1 ${String(domain.status)} ${STATUS_CODES[domain.status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${String(Buffer.byteLength(body))}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -7,7 +7,16 @@ import { DomainError } from '@gw/kernel';
 import { CurrentSession, SessionGuard } from '../auth/session.guard';
 import { ZodPipe } from '../http/zod.pipe';
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC date YYYY-MM-DD');
+/** A calendar date that exists (`2026-02-30` does not: JavaScript would read it as March 2). */
+function isRealDate(value: string): boolean {
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
+}
+
+const date = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC date YYYY-MM-DD')
+  .refine(isRealDate, 'must be a date that exists (YYYY-MM-DD)');
 const usageQuery = z.strictObject({
   from: date.optional(),
   to: date.optional(),
@@ -33,8 +42,6 @@ export class UsageController {
   ): Promise<{ data: UsageRow[] }> {
     const to = query.to ?? new Date().toISOString().slice(0, 10);
     const from = query.from ?? new Date(Date.parse(to) - 29 * DAY_MS).toISOString().slice(0, 10);
-    if (Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to)))
-      throw DomainError.validation('from', 'from/to must be real dates');
     if (from > to) throw DomainError.validation('from', 'from must not be after to');
     return { data: await this.generations.usage(session.tenantId, from, to, query.groupBy) };
   }

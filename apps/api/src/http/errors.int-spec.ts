@@ -108,4 +108,61 @@ describe('the one error shape', () => {
     );
     expect(sut.logs.join('')).not.toContain('should-not-be-logged');
   });
+
+  it('answers headers over the size limit and a malformed URL with the same JSON', async () => {
+    const huge = await call(sut.url, 'GET', '/api/me', { headers: { authorization: `Bearer ${'a'.repeat(20_000)}` } });
+    expectErrorShape(huge, 431);
+    for (const path of ['/v1/%zz', '/api/keys/%E0%A4%A']) {
+      const bad = await call(sut.url, 'GET', path);
+      expectErrorShape(bad, 400);
+    }
+  });
+
+  it('takes content-type: application/json with no body as no body (logout, delete)', async () => {
+    const signup = await call(sut.url, 'POST', '/api/auth/signup', {
+      body: { email: 'empty-body@example.com', password: 'a-long-passphrase' },
+    });
+    const token = signup.body.token as string;
+    const created = await call(sut.url, 'POST', '/api/keys', { token, body: { name: 'k' } });
+    const revoked = await call(sut.url, 'DELETE', `/api/keys/${String(created.body.id)}`, {
+      token,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(revoked.status).toBe(204);
+    const logout = await call(sut.url, 'POST', '/api/auth/logout', { token, headers: { 'content-type': 'application/json' } });
+    expect(logout.status).toBeLessThan(300);
+    expect((await call(sut.url, 'GET', '/api/me', { token })).status).toBe(401);
+  });
+
+  it('refuses NUL characters with a 400 naming the field, in bodies and query strings', async () => {
+    const signup = await call(sut.url, 'POST', '/api/auth/signup', {
+      body: { email: 'nul@example.com', password: 'a-long-passphrase' },
+    });
+    const token = signup.body.token as string;
+    const key = await call(sut.url, 'POST', '/api/keys', { token, rawBody: '{"name":"a\\u0000b"}' });
+    expectErrorShape(key, 400);
+    expect(key.body.error.metadata.field).toBe('name');
+    // An escaped backslash before "u0000" is text, not a NUL.
+    const text = await call(sut.url, 'POST', '/api/keys', { token, rawBody: '{"name":"a\\\\u0000b"}' });
+    expect(text.status).toBe(201);
+    expect(text.body.name).toBe('a\\u0000b');
+    const usage = await call(sut.url, 'GET', '/api/usage?groupBy=day&from=2026-01-01%00', { token });
+    expectErrorShape(usage, 400);
+  });
+
+  it.each(['2026-02-30', '2025-02-29', '2026-04-31', '2026-13-01'])(
+    'answers 400 to the date %s that does not exist',
+    async (date) => {
+      const signup = await call(sut.url, 'POST', '/api/auth/signup', {
+        body: { email: `dates-${date}@example.com`, password: 'a-long-passphrase' },
+      });
+      const token = signup.body.token as string;
+      for (const query of [`from=${date}`, `to=${date}`]) {
+        const res = await call(sut.url, 'GET', `/api/usage?${query}`, { token });
+        expectErrorShape(res, 400);
+        expect(res.body.error.metadata.field).toBe(query.slice(0, query.indexOf('=')));
+      }
+      expect((await call(sut.url, 'GET', '/api/usage?from=2024-02-29&to=2024-03-01', { token })).status).toBe(200);
+    },
+  );
 });
