@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { KeyEvents } from '@gw/accounts';
 import { CONFIG, type Config } from '@gw/config';
-import type { CreateProviderKeyBody, ProviderSecret, UpdateProviderKeyBody } from '@gw/contracts';
+import { type CreateProviderKeyBody, type ProviderSecret, sentAsOneDeployment, type UpdateProviderKeyBody } from '@gw/contracts';
 import { Database, type ProviderKey } from '@gw/db';
 import { DomainError, isUuid } from '@gw/kernel';
 import { checkUpstreamUrl, checkVertexTokenUri, isBedrockRegion, UnsafeUrlError } from '@gw/net';
@@ -149,7 +149,10 @@ export class ProviderKeysService implements OnModuleInit, OnModuleDestroy {
           try {
             await checkUpstreamUrl(deployment.endpoint_url, { allowPrivate });
           } catch (error) {
-            if (error instanceof UnsafeUrlError) throw refuse(`secret.${String(index)}.endpoint_url`, error.reason);
+            if (error instanceof UnsafeUrlError) {
+              const field = sentAsOneDeployment(secret.secret) ? 'secret.endpoint_url' : `secret.${String(index)}.endpoint_url`;
+              throw refuse(field, error.reason);
+            }
             throw error;
           }
         }

@@ -15,9 +15,22 @@ export const azureDeployment = z.strictObject({
 });
 export type AzureDeployment = z.infer<typeof azureDeployment>;
 
+/** Deployment lists that were sent as one deployment object, so errors can name its fields as sent. */
+const singleDeployments = new WeakSet<readonly AzureDeployment[]>();
+
+/** Whether this parsed Azure secret was sent as one object (`secret.endpoint_url`) rather than a list (`secret.0.endpoint_url`). */
+export function sentAsOneDeployment(deployments: readonly AzureDeployment[]): boolean {
+  return singleDeployments.has(deployments);
+}
+
 export const azureSecret = z
   .union([azureDeployment, z.array(azureDeployment).min(1, 'must list at least one deployment').max(100)])
-  .transform((value) => (Array.isArray(value) ? value : [value]))
+  .transform((value) => {
+    if (Array.isArray(value)) return value;
+    const deployments = [value];
+    singleDeployments.add(deployments);
+    return deployments;
+  })
   .superRefine((deployments, ctx) => {
     const seen = new Set<string>();
     deployments.forEach((deployment, index) => {

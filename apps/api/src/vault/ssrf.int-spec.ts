@@ -64,6 +64,32 @@ describe('SSRF guard on tenant-supplied URLs', () => {
     expect(res.body.error.metadata.field).toMatch(/^secret\.0\.endpoint_url$|^secret\.0\.endpoint_url/);
   });
 
+  it('names the field as sent: one Azure deployment object without an index, a list with one', async () => {
+    const url = 'ftp://93.184.216.34/openai/deployments/x/chat/completions?api-version=1';
+    const single = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: { provider: 'azure', secret: deployment(url) },
+    });
+    expect(single.status).toBe(400);
+    expect(single.body.error.metadata.field).toBe('secret.endpoint_url');
+    const listed = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: { provider: 'azure', secret: [deployment(url)] },
+    });
+    expect(listed.body.error.metadata.field).toBe('secret.0.endpoint_url');
+  });
+
+  it.each([
+    [{ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', region: 'us-east-1' }, 'secret.secretAccessKey'],
+    [{ secretAccessKey: 'x', region: 'us-east-1' }, 'secret.accessKeyId'],
+    [{ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x', region: 7 }, 'secret.region'],
+    [{ apiKey: 'k', region: 7 }, 'secret.region'],
+  ])('names the missing or wrong field of a Bedrock object secret %j', async (secret, field) => {
+    const res = await call(sut.url, 'POST', '/api/provider-keys', { token, body: { provider: 'bedrock', secret } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.metadata.field).toBe(field);
+  });
+
   it('refuses a hostname that resolves to a private address', async () => {
     const name = hostname();
     const addresses = await lookup(name, { all: true }).catch(() => []);
