@@ -112,7 +112,8 @@ export class AdminService {
       tenantId,
       kind: amount > 0n ? 'grant' : 'adjustment',
       amountMicros: amount,
-      idempotencyKey: `admin:${body.idempotencyKey}`,
+      // Scoped to the tenant: two tenants may be granted with the same key.
+      idempotencyKey: `admin:${tenantId}:${body.idempotencyKey}`,
       reason: body.reason,
       actorId: actor.userId,
     });

@@ -44,7 +44,7 @@ export const grantCreditsBody = z.strictObject({
     .max(1_000_000_000)
     .refine((v) => v !== 0, 'must not be zero'),
   reason: z.string().trim().min(1, 'must say why').max(500),
-  idempotencyKey: z.string().trim().min(8, 'must have at least 8 characters').max(200),
+  idempotencyKey: z.string().trim().min(1, 'must not be empty').max(200),
 });
 export type GrantCreditsBody = z.infer<typeof grantCreditsBody>;
 

@@ -124,6 +124,31 @@ describe('admin routes (SPEC section 6)', () => {
     ).toBe(404);
   });
 
+  it('grants once per idempotency key and tenant: short keys are fine, and another tenant may use the same key', async () => {
+    const other = await call(sut.url, 'POST', '/api/auth/signup', { body: { email: 'other-grant@example.com', password } });
+    const grant = (tenantId: string, amount: number) =>
+      call(sut.url, 'POST', `/api/admin/tenants/${tenantId}/credits`, {
+        token: admin,
+        body: { amount, reason: 'test', idempotencyKey: 'k1' },
+      });
+    const balance = async () =>
+      (await call(sut.url, 'GET', '/api/billing/balance', { token: other.body.token as string })).body.balance as number;
+    expect((await grant(member.tenantId, 3)).status).toBe(201);
+    expect((await grant(member.tenantId, 3)).status).toBe(200);
+    const before = await balance();
+    expect((await grant(other.body.tenant.id as string, 5)).status).toBe(201);
+    expect(await balance()).toBe(before + 5);
+  });
+
+  it('lists alias rules as `rules` (the shape PUT takes) and as `data`', async () => {
+    const rules = [{ pattern: '^fast$', replacement: 'openrouter:openai/gpt-4o-mini' }];
+    const put = await call(sut.url, 'PUT', '/api/admin/aliases', { token: admin, body: { rules } });
+    expect(put.body).toEqual({ rules, data: rules });
+    const got = await call(sut.url, 'GET', '/api/admin/aliases', { token: admin });
+    expect(got.body).toEqual({ rules, data: rules });
+    await call(sut.url, 'PUT', '/api/admin/aliases', { token: admin, body: { rules: [] } });
+  });
+
   it('records every admin action in the audit log', async () => {
     const audit = await call(sut.url, 'GET', '/api/admin/audit', { token: admin });
     const actions = audit.body.data.map((e: { action: string }) => e.action);

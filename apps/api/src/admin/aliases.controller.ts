@@ -16,15 +16,23 @@ const aliasesBody = z.strictObject({
 export class AliasesController {
   constructor(@Inject(CatalogService) private readonly catalog: CatalogService) {}
 
+  /** `rules` as PUT takes them, and the same list as `data`, the shape of every other list. */
   @Get()
-  list(): { rules: readonly AliasRule[] } {
-    return { rules: this.catalog.aliases() };
+  list(): AliasList {
+    const rules = this.catalog.aliases();
+    return { rules, data: rules };
   }
 
   @Put()
-  async replace(@Body(new ZodPipe(aliasesBody)) body: z.infer<typeof aliasesBody>): Promise<{ rules: readonly AliasRule[] }> {
+  async replace(@Body(new ZodPipe(aliasesBody)) body: z.infer<typeof aliasesBody>): Promise<AliasList> {
     assertAliasRules(body.rules);
     await this.catalog.setAliases(body.rules);
-    return { rules: this.catalog.aliases() };
+    const rules = this.catalog.aliases();
+    return { rules, data: rules };
   }
+}
+
+interface AliasList {
+  readonly rules: readonly AliasRule[];
+  readonly data: readonly AliasRule[];
 }

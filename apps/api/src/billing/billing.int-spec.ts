@@ -97,7 +97,7 @@ describe('credits and the ledger', () => {
     for (const [body, field] of [
       [{ amount: 0, reason: 'x', idempotencyKey: 'zero-amount-01' }, 'amount'],
       [{ amount: 1, reason: '', idempotencyKey: 'no-reason-0001' }, 'reason'],
-      [{ amount: 1, reason: 'x', idempotencyKey: 'short' }, 'idempotencyKey'],
+      [{ amount: 1, reason: 'x', idempotencyKey: '   ' }, 'idempotencyKey'],
       [{ amount: 0.0000001, reason: 'x', idempotencyKey: 'too-precise-1' }, 'amount'],
     ] as const) {
       const res = await call(sut.url, 'POST', `/api/admin/tenants/${bob.tenantId}/credits`, { token: admin, body });
