@@ -212,7 +212,8 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
         const presented = 'gatewayKey' in proof ? [proof.gatewayKey, ...keepKeys] : [...keepKeys];
         for (const [index, text] of presented.entries()) {
           const key = await this.verifyKeyOfTenant(tx, tenantId, text);
-          if (!key) {
+          // The proof must be a usable key; a disabled key may still be kept through a rotation.
+          if (!key || (key.disabled && 'gatewayKey' in proof && index === 0)) {
             throw new DomainError('vault_access_denied', {
               message: 'A key to keep is not a valid gateway key of this account.',
               metadata: {
@@ -382,7 +383,8 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
         'principal' in proof
           ? verifiedPrincipal(proof.principal, tenantId)
           : await this.verifyKeyOfTenant(tx, tenantId, proof.gatewayKey);
-      if (!key) throw deny();
+      // A disabled key answers 401 on /v1; it proves nothing here either until it is enabled again.
+      if (!key || key.disabled) throw deny();
       holder = key.id;
       wrappingKey = deriveWrappingKey('gateway_key', key.secret);
     }
@@ -409,16 +411,16 @@ export class VaultService implements VaultLifecycle, OnModuleInit, OnModuleDestr
     tx: Tx,
     tenantId: string,
     text: Secret<string>,
-  ): Promise<{ id: string; secret: Secret<Uint8Array> } | null> {
+  ): Promise<{ id: string; secret: Secret<Uint8Array>; disabled: boolean } | null> {
     const parsed = parseGatewayKey(text.reveal());
     if (!parsed) return null;
     const row = await tx.gatewayKey.findUnique({
       where: { publicId: parsed.publicId },
-      select: { id: true, tenantId: true, verifier: true, revokedAt: true },
+      select: { id: true, tenantId: true, verifier: true, revokedAt: true, disabled: true },
     });
     const valid = this.verifier.matches(parsed.publicId, parsed.secret, row?.verifier ?? null);
     if (!row || !valid || row.revokedAt || row.tenantId !== tenantId) return null;
-    return { id: row.id, secret: parsed.secret };
+    return { id: row.id, secret: parsed.secret, disabled: row.disabled };
   }
 
   private async writeRecoveryWrap(
@@ -471,8 +473,14 @@ function recoveryWrap(tenantId: string, privateKey: Secret<Uint8Array>, recovery
   }
 }
 
-function verifiedPrincipal(principal: KeyPrincipal, tenantId: string): { id: string; secret: Secret<Uint8Array> } | null {
-  return principal.tenantId === tenantId && principal.vaultAccess ? { id: principal.keyId, secret: principal.secret } : null;
+function verifiedPrincipal(
+  principal: KeyPrincipal,
+  tenantId: string,
+): { id: string; secret: Secret<Uint8Array>; disabled: boolean } | null {
+  // An authenticated principal's key is enabled: key auth refuses disabled keys.
+  return principal.tenantId === tenantId && principal.vaultAccess
+    ? { id: principal.keyId, secret: principal.secret, disabled: false }
+    : null;
 }
 
 function deny(message = 'The vault access proof is wrong.'): DomainError {

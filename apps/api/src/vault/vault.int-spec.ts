@@ -206,6 +206,15 @@ describe('the BYOK vault (SPEC section 4)', () => {
   });
 
   it('refuses wrong or foreign proofs with 403 and creates no key', async () => {
+    // A key with vault access, then disabled: it proves nothing until it is enabled again.
+    const disabledVaultKey = async (): Promise<string> => {
+      const made = await call(sut.url, 'POST', '/api/keys', {
+        token: alice.token,
+        body: { name: 'disabled vault', vaultAccess: { recoveryKey: alice.recoveryKey } },
+      });
+      await call(sut.url, 'PATCH', `/api/keys/${String(made.body.id)}`, { token: alice.token, body: { disabled: true } });
+      return made.body.key as string;
+    };
     const before = (await call(sut.url, 'GET', '/api/keys', { token: alice.token })).body.data.length;
     const flipped = alice.recoveryKey.slice(0, 10) + (alice.recoveryKey[10] === 'A' ? 'B' : 'A') + alice.recoveryKey.slice(11);
     for (const vaultAccess of [
@@ -214,13 +223,14 @@ describe('the BYOK vault (SPEC section 4)', () => {
       { recoveryKey: flipped },
       { recoveryKey: 'nonsense' },
       { gatewayKey: (await call(sut.url, 'POST', '/api/keys', { token: alice.token, body: { name: 'no vault' } })).body.key },
+      { gatewayKey: await disabledVaultKey() },
     ]) {
       const res = await call(sut.url, 'POST', '/api/keys', { token: alice.token, body: { name: 'sneaky', vaultAccess } });
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe(403);
     }
     const after = (await call(sut.url, 'GET', '/api/keys', { token: alice.token })).body.data;
-    expect(after.length).toBe(Number(before) + 1); // only the "no vault" helper key
+    expect(after.length).toBe(Number(before) + 2); // only the "no vault" and the disabled helper keys
     expect(after.map((k: { name: string }) => k.name)).not.toContain('sneaky');
   });
 
