@@ -29,6 +29,7 @@ export const chatMessage = z.discriminatedUnion('role', [
 export type ChatMessage = z.infer<typeof chatMessage>;
 
 const providerName = z.string().min(1).max(64);
+const sortBy = z.enum(['price', 'latency', 'throughput']);
 
 export const providerPreferences = z.strictObject({
   order: z.array(providerName).max(20).optional(),
@@ -36,8 +37,18 @@ export const providerPreferences = z.strictObject({
   require_parameters: z.boolean().optional(),
   only: z.array(providerName).max(20).optional(),
   ignore: z.array(providerName).max(20).optional(),
-  sort: z.enum(['price', 'latency', 'throughput']).optional(),
+  // OpenRouter's object form `{by, partition}` sorts by its `by`.
+  sort: z
+    .union([sortBy, z.looseObject({ by: sortBy, partition: z.string().max(32).optional() }).transform((value) => value.by)])
+    .optional(),
   data_collection: z.enum(['allow', 'deny']).optional(),
+  // OpenRouter's endpoint filters that no backend of this gateway distinguishes: accepted, not applied.
+  zdr: z.boolean().optional(),
+  enforce_distillable_text: z.boolean().optional(),
+  quantizations: z.array(z.string().max(16)).max(16).optional(),
+  max_price: z.looseObject({}).optional(),
+  preferred_min_throughput: z.union([z.number(), z.looseObject({})]).optional(),
+  preferred_max_latency: z.union([z.number(), z.looseObject({})]).optional(),
 });
 
 const modelName = z.string().trim().min(1).max(512);
@@ -87,6 +98,7 @@ export const chatRequestBody = z.strictObject({
   reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).optional(),
   metadata: z.record(z.string(), z.string()).optional(),
   service_tier: z.string().max(32).optional(),
+  store: z.boolean().optional(),
   modalities: z.array(z.string()).optional(),
   prediction: z.looseObject({}).optional(),
 });

@@ -45,6 +45,7 @@ import {
 } from '@gw/providers';
 import { type Attempt, type CatalogView, type PlanError, planAttempts, type PlanResult, type PlatformKeys } from '@gw/routing';
 import { generationStreamKey, newGenerationId } from './generation-recorder';
+import { modelParamsProblem } from './model-params';
 import type { AttemptRecord, GenerationRecord, GenerationStatus } from './generation.types';
 import { middleOut } from './middle-out';
 import { ProviderStatsTracker } from './provider-stats';
@@ -57,6 +58,15 @@ export interface ChatMeta {
 }
 
 const KEEPALIVE_MS = 1_000;
+/** The usage of a stream that failed before any attempt served it. */
+const NOTHING_SERVED_USAGE = {
+  prompt_tokens: 0,
+  completion_tokens: 0,
+  total_tokens: 0,
+  cost: 0,
+  is_byok: false,
+  cost_details: { upstream_inference_cost: 0 },
+} as const;
 const DEFAULT_OUTPUT_RESERVE = 1024;
 /** Distinct model names whose plans are kept per provider-key list. */
 const MAX_PLANS_PER_KEY_SET = 64;
@@ -202,6 +212,8 @@ export class ChatService implements OnModuleDestroy {
     const tenantKeys = await this.providerKeys.listForRouting(principal.tenantId);
     const plan = this.plan(principal, body, tenantKeys);
     if (!plan.ok) throw planError(plan.error);
+    const paramsProblem = modelParamsProblem(plan.attempts);
+    if (paramsProblem) throw DomainError.validation('model', paramsProblem);
 
     const state: RunState = {
       id: newGenerationId(),
@@ -265,7 +277,7 @@ export class ChatService implements OnModuleDestroy {
       state.httpStatus = error.status;
       if (sink.started) {
         await this.settle(run, state);
-        this.writeErrorChunk(sink, state, attemptModel(state, run.requestedModel), error);
+        this.writeErrorChunk(sink, state, attemptModel(state, run.requestedModel), error, state.served);
         sink.end();
         return;
       }
@@ -440,8 +452,10 @@ export class ChatService implements OnModuleDestroy {
       });
       if (outcome.done && state.status !== 'aborted') {
         await this.settle(run, state);
-        if (outcome.midStreamError) this.writeErrorChunk(sink, state, attempt.model, outcome.midStreamError);
-        this.finishStream(sink, state, attempt);
+        if (outcome.midStreamError) {
+          this.writeErrorChunk(sink, state, attempt.model, outcome.midStreamError, attempt);
+          sink.end();
+        } else this.finishStream(sink, state, attempt);
       }
       return outcome;
     } finally {
@@ -475,6 +489,8 @@ export class ChatService implements OnModuleDestroy {
     }
     const { completion, usage } = adapter.parseResponse(json);
     state.usage = usage;
+    // Without upstream usage the answer is billed on an estimate of what it delivered, as a cut stream is.
+    if (!usage) state.deliveredChars = deliveredCharsOf(completion);
     state.served = attempt;
     state.ttfbMs = Date.now() - state.startedAt;
     pushTrail(state, attempt, 'ok', response.status);
@@ -666,7 +682,12 @@ export class ChatService implements OnModuleDestroy {
     sink.end();
   }
 
-  private writeErrorChunk(sink: ResponseSink, state: RunState, model: string, error: DomainError): void {
+  /**
+   * A stream that failed ends with one chunk carrying the error, `finish_reason: "error"` and the
+   * usage (what was delivered, charged as such; zero when nothing was served), then the sentinel:
+   * the error chunk is the last chunk and usage rides on it.
+   */
+  private writeErrorChunk(sink: ResponseSink, state: RunState, model: string, error: DomainError, served: Attempt | null): void {
     if (!sink.started) sink.startStream();
     const chunk = {
       id: state.id,
@@ -675,9 +696,9 @@ export class ChatService implements OnModuleDestroy {
       model,
       error: { code: error.status, message: error.message },
       choices: [{ index: 0, delta: {}, finish_reason: 'error' }],
+      usage: served ? this.usageBody(state, served) : NOTHING_SERVED_USAGE,
     };
-    sink.write(`data: ${JSON.stringify(chunk)}\n\n`);
-    if (!state.served) sink.write('data: [DONE]\n\n');
+    sink.write(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`);
   }
 
   private keepAlive(sink: ResponseSink, state: RunState): void {
@@ -1050,4 +1071,25 @@ function clientCode(status: number | null): 'bad_request' | 'payload_too_large' 
   if (status === 413) return 'payload_too_large';
   if (status === 415) return 'unsupported_media_type';
   return 'bad_request';
+}
+
+/** Characters of content and tool-call arguments in a whole completion's choices. */
+function deliveredCharsOf(completion: JsonObject): number {
+  const choices = completion['choices'];
+  if (!Array.isArray(choices)) return 0;
+  let chars = 0;
+  for (const choice of choices as unknown[]) {
+    if (typeof choice !== 'object' || choice === null) continue;
+    const message = (choice as JsonObject)['message'];
+    if (typeof message !== 'object' || message === null) continue;
+    const { content, tool_calls: toolCalls } = message as JsonObject;
+    if (typeof content === 'string') chars += content.length;
+    if (Array.isArray(toolCalls)) {
+      for (const call of toolCalls as unknown[]) {
+        const args = (call as { function?: { arguments?: unknown } } | null)?.function?.arguments;
+        if (typeof args === 'string') chars += args.length;
+      }
+    }
+  }
+  return chars;
 }

@@ -108,7 +108,7 @@ export class ChatRoute {
       throw DomainError.validation('', `The body nests deeper than ${String(MAX_JSON_DEPTH)} levels.`);
     }
     if (body === undefined || body === null) throw DomainError.validation('', 'The body must be a JSON object.');
-    const parsed = chatRequestBody.safeParse(body);
+    const parsed = chatRequestBody.safeParse(withoutNullFields(body));
     if (!parsed.success) throw toValidationError(parsed.error);
     const request: ChatRequestBody = parsed.data;
     if (!request.model && !request.models) throw DomainError.validation('model', 'model: is required');
@@ -191,6 +191,24 @@ function parseBody(req: IncomingMessage, raw: Buffer): unknown {
   } catch {
     throw new DomainError('invalid_json');
   }
+}
+
+/**
+ * A top-level field sent as `null` is a field not sent, as OpenAI's and OpenRouter's APIs read it
+ * (clients serialise unset options as null: `"temperature": null`, `"tools": null`).
+ */
+function withoutNullFields(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const fields = body as Record<string, unknown>;
+  let hasNull = false;
+  for (const key in fields) {
+    if (fields[key] === null) {
+      hasNull = true;
+      break;
+    }
+  }
+  if (!hasNull) return body;
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null));
 }
 
 function jsonDepth(value: unknown, depth = 0): number {

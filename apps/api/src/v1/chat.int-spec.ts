@@ -211,6 +211,61 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
     expect(azure.requests).toHaveLength(1);
   });
 
+  it('checks parameters in the model name as it checks the body, and keeps stream and routing fields in the body', async () => {
+    for (const [name, problem] of [
+      ['openrouter:x/y?temperature=abc', 'temperature'],
+      ['openrouter:x/y?temperature=9', 'temperature'],
+      ['openrouter:x/y?stream=true', 'stream'],
+      ['openrouter:x/y?messages=1', 'messages'],
+    ] as const) {
+      const res = await chat(creditsKey, { model: name });
+      expect({ name, status: res.status, field: res.body.error?.metadata?.field }).toEqual({ name, status: 400, field: 'model' });
+      expect(res.body.error.message).toContain(problem);
+    }
+    expect(openrouter.requests).toHaveLength(0);
+  });
+
+  it('reads null fields as fields not sent, and accepts OpenRouter provider options it does not apply', async () => {
+    const res = await chat(creditsKey, {
+      model: 'openai/gpt-4o-mini',
+      temperature: null,
+      max_tokens: null,
+      tools: null,
+      stream_options: null,
+      store: false,
+      provider: { sort: { by: 'price' }, zdr: false, quantizations: ['fp16'], max_price: { prompt: 1, completion: 2 } },
+    });
+    expect(res.status).toBe(200);
+    const sent = openrouter.requests[0]?.body as Record<string, unknown>;
+    expect(sent).not.toHaveProperty('temperature');
+    expect(sent).not.toHaveProperty('tools');
+    expect(sent).not.toHaveProperty('provider');
+    expect(sent['store']).toBe(false);
+    const wrongType = await chat(creditsKey, { model: 123 });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error.message).not.toContain('is required');
+  });
+
+  it('bills an answer without upstream usage on an estimate of what it delivered', async () => {
+    const content = 'x'.repeat(400);
+    openrouter.script('platform-or-key', {
+      kind: 'status',
+      status: 200,
+      body: {
+        id: 'chatcmpl-1',
+        object: 'chat.completion',
+        created: 1,
+        model: 'openai/gpt-4o-mini',
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      },
+    });
+    const res = await chat(creditsKey, { model: 'openai/gpt-4o-mini' });
+    expect(res.status).toBe(200);
+    expect(res.body.choices[0].message.content).toBe(content);
+    expect(res.body.usage.completion_tokens).toBe(100);
+    expect(res.body.usage.prompt_tokens).toBeGreaterThan(0);
+  });
+
   it('rewrites model names with admin alias rules', async () => {
     const put = await call(sut.url, 'PUT', '/api/admin/aliases', {
       token: adminToken,
@@ -376,6 +431,9 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
         code: 408,
         finish: 'error',
       });
+      // Nothing was served: the last chunk still carries usage, all zero.
+      expect(JSON.parse(events.at(-2)?.slice(6) ?? '{}')).toEqual(errorChunk);
+      expect(errorChunk.usage).toEqual(expect.objectContaining({ prompt_tokens: 0, completion_tokens: 0, cost: 0 }));
       // The upstream request was given up, its connection closed.
       await disconnected;
     }
@@ -399,6 +457,11 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
       .find((c) => c.error);
     expect(errorChunk).toEqual(expect.objectContaining({ error: expect.objectContaining({ message: expect.any(String) }) }));
     expect(errorChunk.choices[0].finish_reason).toBe('error');
+    // The error chunk is the last one before [DONE], and usage rides on it.
+    expect(JSON.parse(events.at(-2)?.slice(6) ?? '{}')).toEqual(errorChunk);
+    expect(errorChunk.usage).toEqual(
+      expect.objectContaining({ completion_tokens: expect.any(Number), cost: expect.any(Number) }),
+    );
   });
 
   it('sends keep-alive comments while waiting, then the data', async () => {
