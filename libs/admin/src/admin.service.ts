@@ -168,18 +168,24 @@ export class AdminService {
     const prompt = usdToMicros(body.prompt, 'prompt');
     const completion = usdToMicros(body.completion, 'completion');
     const row = await this.db.prisma.$transaction(async (tx) => {
-      const existing = await tx.catalogModel.findUnique({ where: { id: body.id } });
-      if (!existing && !body.id.includes(':')) {
+      let id = body.id;
+      let existing = await tx.catalogModel.findUnique({ where: { id } });
+      // `openrouter-<slug>` is another spelling of the forced name `openrouter:<slug>`, which routing prices by.
+      if (!existing && id.toLowerCase().startsWith('openrouter-') && id.length > 'openrouter-'.length) {
+        id = `openrouter:${id.slice('openrouter-'.length)}`;
+        existing = await tx.catalogModel.findUnique({ where: { id } });
+      }
+      if (!existing && !id.includes(':')) {
         throw new DomainError('not_found', {
           message: `Unknown model ${body.id}; price a forced name (bedrock:…) or an existing id.`,
           metadata: { field: 'id' },
         });
       }
       const saved = await tx.catalogModel.upsert({
-        where: { id: body.id },
+        where: { id },
         create: {
-          id: body.id,
-          name: body.id,
+          id,
+          name: id,
           contextLength: 128_000,
           promptMicrosPerMTok: prompt,
           completionMicrosPerMTok: completion,
@@ -187,7 +193,7 @@ export class AdminService {
         },
         update: { promptMicrosPerMTok: prompt, completionMicrosPerMTok: completion, priceOverridden: true },
       });
-      await this.audit(tx, actor, 'pricing.updated', body.id, { prompt: body.prompt, completion: body.completion });
+      await this.audit(tx, actor, 'pricing.updated', id, { prompt: body.prompt, completion: body.completion });
       return saved;
     });
     await this.catalog.refresh();

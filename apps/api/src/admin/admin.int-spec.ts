@@ -84,6 +84,12 @@ describe('admin routes (SPEC section 6)', () => {
     expect(list.body.data.find((p: { id: string }) => p.id === 'bedrock:anthropic.claude-x-v1:0')).toEqual(
       expect.objectContaining({ prompt: 1, completion: 2 }),
     );
+    const dashed = await call(sut.url, 'PUT', '/api/admin/pricing', {
+      token: admin,
+      body: { id: 'openrouter-acme/new-model', prompt: 4, completion: 8 },
+    });
+    expect(dashed.status).toBe(200);
+    expect(dashed.body.id).toBe('openrouter:acme/new-model');
     const unknown = await call(sut.url, 'PUT', '/api/admin/pricing', {
       token: admin,
       body: { id: 'nobody/nothing', prompt: 1, completion: 1 },

@@ -24,7 +24,10 @@ const usageQuery = z.strictObject({
 });
 const generationsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(100).optional(),
+  cursor: z
+    .string()
+    .regex(/^gen-[A-Za-z0-9-]{1,96}$/, 'must be a cursor from a previous page')
+    .optional(),
 });
 
 const DAY_MS = 86_400_000;

@@ -668,6 +668,8 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
       token: session,
     });
     expect(next.body.data[0].id).not.toBe(page.body.data[0].id);
+    const garbage = await call(sut.url, 'GET', '/api/generations?cursor=garbage', { token: session });
+    expect({ status: garbage.status, field: garbage.body.error?.metadata?.field }).toEqual({ status: 400, field: 'cursor' });
     const today = new Date().toISOString().slice(0, 10);
     const byModel = await call(sut.url, 'GET', `/api/usage?from=${today}&to=${today}&groupBy=model`, { token: session });
     expect(byModel.status).toBe(200);
