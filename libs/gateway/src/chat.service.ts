@@ -42,6 +42,7 @@ import {
   VertexAdapter,
   vertexCredentialFromSecret,
   VertexTokenProvider,
+  withoutCredentialSecrets,
 } from '@gw/providers';
 import { type Attempt, type CatalogView, type PlanError, planAttempts, type PlanResult, type PlatformKeys } from '@gw/routing';
 import { generationStreamKey, newGenerationId } from './generation-recorder';
@@ -510,7 +511,7 @@ export class ChatService implements OnModuleDestroy {
   ): UpstreamError {
     // A cached Vertex access token the upstream no longer accepts: the next attempt fetches a new one.
     if (credential.provider === 'vertex' && status === 401) this.tokens.invalidate(credential);
-    return adapter.classifyError(status, body, headers);
+    return withoutCredentialSecrets(adapter.classifyError(status, body, headers), credential);
   }
 
   /**
@@ -528,13 +529,16 @@ export class ChatService implements OnModuleDestroy {
     control: StreamControl,
   ): Promise<AttemptOutcome> {
     const { sink } = run;
-    const { fail, timedOut } = control;
+    const { timedOut } = control;
+    // What the upstream says in a failure may quote the credential: never passed on.
+    const fail = (failure: UpstreamError): AttemptOutcome => control.fail(withoutCredentialSecrets(failure, credential));
     const decoder = adapter.createStreamDecoder();
     // Set inside the callbacks below; a holder keeps flow analysis honest.
     const progress = { firstData: false, finished: false };
     const held: string[] = [];
-    const midStreamError = (failure: UpstreamError): AttemptOutcome => {
-      if (!progress.firstData) return fail(failure);
+    const midStreamError = (reported: UpstreamError): AttemptOutcome => {
+      if (!progress.firstData) return fail(reported);
+      const failure = withoutCredentialSecrets(reported, credential);
       pushTrail(state, attempt, failure.kind, failure.status);
       state.status = 'error';
       state.served = attempt;

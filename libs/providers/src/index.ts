@@ -6,3 +6,4 @@ export * from './provider.types';
 export * from './sse/sse-decoder';
 export * from './transport/upstream-transport';
 export * from './vertex';
+export * from './credential-secrets';

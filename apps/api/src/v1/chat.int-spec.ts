@@ -246,6 +246,25 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
     expect(wrongType.body.error.message).not.toContain('is required');
   });
 
+  it('never passes on a provider key that the upstream quotes in its error', async () => {
+    openrouter.script('platform-or-key', {
+      kind: 'status',
+      status: 400,
+      body: { error: { code: 400, message: 'Incorrect API key provided: platform-or-key' } },
+    });
+    openrouter.script('platform-or-key', {
+      kind: 'status',
+      status: 500,
+      body: { error: { message: 'boom for platform-or-key' } },
+    });
+    for (let i = 0; i < 2; i++) {
+      const res = await chat(creditsKey, { model: 'openrouter:openai/gpt-4o-mini' });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(JSON.stringify(res.body)).not.toContain('platform-or-key');
+    }
+    expect(openrouter.requests).toHaveLength(2);
+  });
+
   it('bills an answer without upstream usage on an estimate of what it delivered', async () => {
     const content = 'x'.repeat(400);
     openrouter.script('platform-or-key', {
