@@ -7,7 +7,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
-import secureJson from 'secure-json-parse';
 import { KeyAuthService } from '@gw/accounts';
 import type { Config } from '@gw/config';
 import { ChatService } from '@gw/gateway';
@@ -15,6 +14,7 @@ import { DomainError, renderError } from '@gw/kernel';
 import { AppModule } from './app.module';
 import { dashboardDir } from './dashboard/dashboard-files';
 import { ErrorFilter } from './http/error.filter';
+import { parseJsonText } from './http/json-body';
 import { createLogger, PinoNestLogger } from './http/logger';
 import { requestIdOf } from './http/request-id';
 import { ChatRoute } from './v1/chat-route';
@@ -75,9 +75,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       return;
     }
     try {
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
-    } catch {
-      done(Object.assign(new Error('invalid JSON body'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+      done(null, parseJsonText(text));
+    } catch (error) {
+      done(error as Error, undefined);
     }
   });
 

@@ -56,9 +56,6 @@ function fromFrameworkError(status: number, code: string): DomainError {
       return new DomainError('payload_too_large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new DomainError('unsupported_media_type');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new DomainError('invalid_json', { message: 'The body is empty; send a JSON object.' });
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new DomainError('invalid_json');
     default:

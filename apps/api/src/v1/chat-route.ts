@@ -1,19 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import secureJson from 'secure-json-parse';
 import type { KeyAuthService } from '@gw/accounts';
 import { type ChatRequestBody, chatRequestBody } from '@gw/contracts';
 import type { ChatService } from '@gw/gateway';
 import { Cancellation } from '@gw/providers';
 import { DomainError, renderError } from '@gw/kernel';
 import { requestIdOf } from '../http/request-id';
+import { parseJsonText } from '../http/json-body';
 import { toValidationError } from '../http/zod.pipe';
 import { RawResponseSink } from './raw-sink';
 
 const PATH = '/v1/chat/completions';
 const MAX_JSON_DEPTH = 64;
-const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
-
 export interface ChatRouteOptions {
   /** MAX_BODY_BYTES. */
   readonly maxBodyBytes: number;
@@ -186,11 +184,7 @@ function mediaTypeFailure(req: IncomingMessage): DomainError | null {
 function parseBody(req: IncomingMessage, raw: Buffer): unknown {
   if (req.headers['content-type'] === undefined) return undefined;
   if (raw.length === 0) throw new DomainError('invalid_json', { message: 'The body is empty; send a JSON object.' });
-  try {
-    return secureJson.parse(raw.toString('utf8'), null, PARSE_OPTIONS) as unknown;
-  } catch {
-    throw new DomainError('invalid_json');
-  }
+  return parseJsonText(raw.toString('utf8'));
 }
 
 /**
