@@ -278,7 +278,7 @@ export class ChatService implements OnModuleDestroy {
       state.httpStatus = error.status;
       if (sink.started) {
         await this.settle(run, state);
-        this.writeErrorChunk(sink, state, attemptModel(state, run.requestedModel), error, state.served);
+        this.writeErrorChunk(sink, state, attemptModel(state, run.requestedModel), error);
         sink.end();
         return;
       }
@@ -400,6 +400,8 @@ export class ChatService implements OnModuleDestroy {
         return fail({ kind: 'auth', status: null, message: error.message, retryAfterSeconds: null });
       throw error;
     }
+    // From here on a failure may carry what the upstream said, which may quote the credential.
+    const failUpstream = (failure: UpstreamError): AttemptOutcome => fail(withoutCredentialSecrets(failure, credential));
     const body = this.prepareBody(request, attempt);
     const adapter = this.adapterFor(credential);
     if (!adapter)
@@ -427,10 +429,10 @@ export class ChatService implements OnModuleDestroy {
     } catch (error) {
       // Content a backend cannot take is the caller's 400; a token endpoint's failure is this attempt's.
       if (error instanceof DomainError) throw error;
-      return fail(classifyTransportError(error));
+      return failUpstream(classifyTransportError(error));
     }
 
-    if (!request.stream) return this.completeWhole(adapter, upstreamRequest, credential, attempt, run, state, fail);
+    if (!request.stream) return this.completeWhole(adapter, upstreamRequest, credential, attempt, run, state, failUpstream);
 
     // Stops the upstream at once when the client goes away, or when no first data arrives in time.
     const cancel = new Cancellation();
@@ -449,12 +451,12 @@ export class ChatService implements OnModuleDestroy {
         cancel,
         firstDataTimer,
         timedOut: () => timing.firstDataTimedOut,
-        fail,
+        fail: failUpstream,
       });
       if (outcome.done && state.status !== 'aborted') {
         await this.settle(run, state);
         if (outcome.midStreamError) {
-          this.writeErrorChunk(sink, state, attempt.model, outcome.midStreamError, attempt);
+          this.writeErrorChunk(sink, state, attempt.model, outcome.midStreamError);
           sink.end();
         } else this.finishStream(sink, state, attempt);
       }
@@ -511,7 +513,7 @@ export class ChatService implements OnModuleDestroy {
   ): UpstreamError {
     // A cached Vertex access token the upstream no longer accepts: the next attempt fetches a new one.
     if (credential.provider === 'vertex' && status === 401) this.tokens.invalidate(credential);
-    return withoutCredentialSecrets(adapter.classifyError(status, body, headers), credential);
+    return adapter.classifyError(status, body, headers);
   }
 
   /**
@@ -529,15 +531,14 @@ export class ChatService implements OnModuleDestroy {
     control: StreamControl,
   ): Promise<AttemptOutcome> {
     const { sink } = run;
-    const { timedOut } = control;
-    // What the upstream says in a failure may quote the credential: never passed on.
-    const fail = (failure: UpstreamError): AttemptOutcome => control.fail(withoutCredentialSecrets(failure, credential));
+    const { fail, timedOut } = control;
     const decoder = adapter.createStreamDecoder();
     // Set inside the callbacks below; a holder keeps flow analysis honest.
     const progress = { firstData: false, finished: false };
     const held: string[] = [];
     const midStreamError = (reported: UpstreamError): AttemptOutcome => {
       if (!progress.firstData) return fail(reported);
+      // After the first data the failure goes to the client here, not through `fail`.
       const failure = withoutCredentialSecrets(reported, credential);
       pushTrail(state, attempt, failure.kind, failure.status);
       state.status = 'error';
@@ -691,7 +692,7 @@ export class ChatService implements OnModuleDestroy {
    * usage (what was delivered, charged as such; zero when nothing was served), then the sentinel:
    * the error chunk is the last chunk and usage rides on it.
    */
-  private writeErrorChunk(sink: ResponseSink, state: RunState, model: string, error: DomainError, served: Attempt | null): void {
+  private writeErrorChunk(sink: ResponseSink, state: RunState, model: string, error: DomainError): void {
     if (!sink.started) sink.startStream();
     const chunk = {
       id: state.id,
@@ -700,7 +701,7 @@ export class ChatService implements OnModuleDestroy {
       model,
       error: { code: error.status, message: error.message },
       choices: [{ index: 0, delta: {}, finish_reason: 'error' }],
-      usage: served ? this.usageBody(state, served) : NOTHING_SERVED_USAGE,
+      usage: state.served ? this.usageBody(state, state.served) : NOTHING_SERVED_USAGE,
     };
     sink.write(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`);
   }

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 
-const REDACTED = '[REDACTED]';
+/** What a secret prints as, and what replaces one found in text. */
+export const REDACTED = '[REDACTED]';
 
 /**
  * Wraps a secret so that it cannot reach a log line, a JSON body or an error message by accident:

@@ -1,6 +1,6 @@
+import { REDACTED } from '@gw/kernel';
 import type { ProviderCredential, UpstreamError } from './provider.types';
 
-const REDACTED = '[REDACTED]';
 /** Shorter strings would match ordinary text; real provider secrets are far longer. */
 const MIN_SECRET_LENGTH = 8;
 
