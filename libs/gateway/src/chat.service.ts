@@ -15,7 +15,7 @@ import { CatalogService } from '@gw/catalog';
 import { CONFIG, type Config } from '@gw/config';
 import { azureSecret, type AzureDeployment, bedrockSecret, type ChatRequestBody, CHAT_PARAMS, vertexSecret } from '@gw/contracts';
 import type { ProviderKey } from '@gw/db';
-import { assertNever, DomainError, Secret } from '@gw/kernel';
+import { assertNever, DomainError, reportedUsdToMicros, Secret } from '@gw/kernel';
 import { RateLimiter, RedisKeys } from '@gw/queue';
 import {
   AzureAdapter,
@@ -779,7 +779,7 @@ export class ChatService implements OnModuleDestroy {
       ? priceOf({
           usage,
           price: served.price,
-          reportedMicros: usage.upstreamCostUsd === null ? null : BigInt(Math.ceil(usage.upstreamCostUsd * 1e6)),
+          reportedMicros: usage.upstreamCostUsd === null ? null : reportedUsdToMicros(usage.upstreamCostUsd),
           servedBy: served.credential.kind,
           feePpm: run.policy.feePpm,
           allowance: NO_ALLOWANCE,

@@ -27,3 +27,24 @@ export function usdToMicros(usd: number, field: string): Micros {
 export function microsToUsd(micros: Micros): number {
   return Number(micros) / 1e6;
 }
+
+const MAX_MICROS = BigInt(MAX_USD) * MICROS_PER_USD;
+
+/**
+ * An amount an upstream reported in USD (OpenRouter's `usage.cost`), rounded up to whole micro-USD
+ * from the decimal the number stands for: 0.000123 is 123, not the 124 that `Math.ceil(0.000123 *
+ * 1e6)` gives (the product is 123.00000000000001). Zero for anything not positive and finite;
+ * capped at MAX_USD, so a nonsensical report cannot overflow a ledger column.
+ */
+export function reportedUsdToMicros(usd: number): Micros {
+  if (!Number.isFinite(usd) || usd <= 0) return 0n;
+  if (usd >= MAX_USD) return MAX_MICROS;
+  // The shortest digits that read back as this number, e.g. "1.23e-4".
+  const [mantissa = '0', exponent = '0'] = usd.toExponential().split('e');
+  const [whole = '0', fraction = ''] = mantissa.split('.');
+  const digits = BigInt(whole + fraction);
+  const scale = Number(exponent) - fraction.length + 6;
+  if (scale >= 0) return digits * 10n ** BigInt(scale);
+  const divisor = 10n ** BigInt(-scale);
+  return (digits + divisor - 1n) / divisor;
+}

@@ -148,6 +148,20 @@ describe('credits: reserve, settle, BYOK fee', () => {
     expect(current.body.data).toMatchObject({ usage: 2 * PER_REQUEST_USD, limit: null, limit_remaining: null });
   });
 
+  it('charges a model the catalogue does not price what OpenRouter reported, to the exact micro-USD', async () => {
+    const tenant = await signup();
+    await grant(tenant, 2);
+    const gatewayKey = await key(tenant);
+    // 0.000123 * 1e6 is 123.00000000000001 in a double: a naive round-up would charge 124.
+    openrouter.setDefault({ kind: 'ok', usage: { ...USAGE, cost: 0.000123 } });
+    const res = await chat(a.url, gatewayKey, { model: 'openrouter:acme/unlisted-model' });
+    expect(res.status).toBe(200);
+    expect(res.body.usage).toMatchObject({ cost: 0.000123, is_byok: false });
+    await a.drainGenerations();
+    const { balance } = await ledgerSum(tenant.id);
+    expect(balance).toBe(2_000_000n - 123n);
+  });
+
   it("answers 403 when a key's credit limit cannot cover the request, fees and charges included", async () => {
     const tenant = await signup();
     await grant(tenant, 1);
