@@ -23,6 +23,7 @@ import {
   bedrockCredentialFromSecret,
   canFallBack,
   classifyTransportError,
+  isPlausibleUsage,
   type JsonObject,
   OpenRouterAdapter,
   type ProviderAdapter,
@@ -490,7 +491,9 @@ export class ChatService implements OnModuleDestroy {
     if (response.status < 200 || response.status >= 300) {
       return fail(this.refusal(adapter, credential, response.status, json, response.headers));
     }
-    const { completion, usage } = adapter.parseResponse(json);
+    const parsed = adapter.parseResponse(json);
+    const completion = parsed.completion;
+    const usage = parsed.usage && isPlausibleUsage(parsed.usage) ? parsed.usage : null;
     state.usage = usage;
     // Without upstream usage the answer is billed on an estimate of what it delivered, as a cut stream is.
     if (!usage) state.deliveredChars = deliveredCharsOf(completion);
@@ -562,7 +565,7 @@ export class ChatService implements OnModuleDestroy {
         case 'chunk': {
           const chunk = event.chunk;
           const usage = adapter.usageOf(chunk);
-          if (usage) state.usage = usage;
+          if (usage && isPlausibleUsage(usage)) state.usage = usage;
           const upstreamError = chunk['error'];
           if (upstreamError !== undefined) {
             const message =

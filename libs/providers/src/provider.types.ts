@@ -75,6 +75,25 @@ export interface Usage {
   upstreamCostUsd: number | null;
 }
 
+/** The most tokens a generation record holds per count (a Postgres integer). */
+export const MAX_TOKEN_COUNT = 2_147_483_647;
+
+/**
+ * Whether an upstream's token counts can be priced and recorded: whole numbers from 0 to
+ * MAX_TOKEN_COUNT. Counts outside that (negative, fractional, absurd) are an upstream bug; the
+ * answer is then billed on an estimate, as one without usage is.
+ */
+export function isPlausibleUsage(usage: Usage): boolean {
+  return (
+    Number.isInteger(usage.promptTokens) &&
+    Number.isInteger(usage.completionTokens) &&
+    usage.promptTokens >= 0 &&
+    usage.completionTokens >= 0 &&
+    usage.promptTokens <= MAX_TOKEN_COUNT &&
+    usage.completionTokens <= MAX_TOKEN_COUNT
+  );
+}
+
 /** One decoded piece of an upstream stream. */
 export type StreamEvent =
   { type: 'chunk'; chunk: JsonObject } | { type: 'comment' } | { type: 'done' } | { type: 'malformed'; reason: string };

@@ -162,6 +162,34 @@ describe('credits: reserve, settle, BYOK fee', () => {
     expect(balance).toBe(2_000_000n - 123n);
   });
 
+  it.each([
+    ['negative', { prompt_tokens: -5, completion_tokens: 20 }],
+    ['fractional', { prompt_tokens: 10, completion_tokens: 2.5 }],
+    ['absurd', { prompt_tokens: 10, completion_tokens: 1e300 }],
+  ])('bills an answer whose upstream usage is %s on an estimate, as one without usage', async (_name, usage) => {
+    const tenant = await signup();
+    await grant(tenant, 1);
+    const gatewayKey = await key(tenant);
+    openrouter.setDefault({ kind: 'ok', usage, content: 'x'.repeat(40) });
+    for (const stream of [false, true]) {
+      const res = await chat(a.url, gatewayKey, { stream });
+      expect(res.status).toBe(200);
+      const body = stream
+        ? (String(res.body)
+            .split('\n\n')
+            .filter((line) => line.startsWith('data: {'))
+            .map((line) => JSON.parse(line.slice(6)) as { usage?: Record<string, number> })
+            .at(-1) ?? {})
+        : (res.body as { usage?: Record<string, number> });
+      // 40 characters delivered, about four per token; 10 micro-USD per completion token.
+      expect(body.usage).toMatchObject({ completion_tokens: 10, cost: 0.0001 });
+    }
+    await a.drainGenerations();
+    const { sum, balance } = await ledgerSum(tenant.id);
+    expect(balance).toBe(1_000_000n - 200n);
+    expect(sum).toBe(balance);
+  });
+
   it("answers 403 when a key's credit limit cannot cover the request, fees and charges included", async () => {
     const tenant = await signup();
     await grant(tenant, 1);
