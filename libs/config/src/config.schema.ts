@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { azureSecret, bedrockSecret, mostSpecificIssue, vertexSecret } from '@gw/contracts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
@@ -15,14 +16,66 @@ const url = (protocols: readonly string[]) =>
     },
     `must be a URL starting with ${protocols.join(' or ')}//`,
   );
-const json = z.string().refine((value) => {
-  try {
-    JSON.parse(value);
-    return true;
-  } catch {
-    return false;
+/**
+ * A platform credential in the format tenants store (SPEC section 3): JSON (or, where `bare` allows,
+ * a plain key string) that `schema` accepts. A problem is reported at the field's path inside the
+ * variable (`BEDROCK_PLATFORM_CREDENTIALS.region ...`), never with the value.
+ */
+const credential = (schema: z.ZodType, bare: boolean) =>
+  z.string().superRefine((raw, ctx) => {
+    const text = raw.trim();
+    let value: unknown = text;
+    if (!bare || text.startsWith('{') || text.startsWith('[')) {
+      try {
+        value = JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
+        return;
+      }
+    }
+    const result = schema.safeParse(value);
+    if (result.success) return;
+    const issue = mostSpecificIssue(result.error);
+    if (!issue) return;
+    if (issue.code === 'unrecognized_keys') {
+      ctx.addIssue({ code: 'custom', path: [...issue.path, issue.keys[0] ?? ''], message: 'is not a known field' });
+      return;
+    }
+    ctx.addIssue({ code: 'custom', path: issue.path, message: describeIssue(issue) });
+  });
+
+/**
+ * A zod issue as the end of a sentence that starts with the variable (or field) it is about: a
+ * schema's own message as it is, zod's generic ones ("Too big: expected number to be <=1") in words.
+ */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  if (!/^(Too big|Too small|Invalid input)\b/.test(issue.message)) return issue.message;
+  switch (issue.code) {
+    case 'custom':
+    case 'invalid_element':
+    case 'invalid_format':
+    case 'invalid_key':
+    case 'invalid_union':
+    case 'not_multiple_of':
+    case 'unrecognized_keys':
+      return issue.message;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_type':
+      if (issue.message.endsWith('received undefined')) return 'is required';
+      if (issue.expected === 'int') return 'must be an integer';
+      return `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
+    case 'too_big':
+      return issue.origin === 'number' || issue.origin === 'int'
+        ? `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}`
+        : `must have at most ${String(issue.maximum)} ${issue.origin === 'string' ? 'characters' : 'items'}`;
+    case 'too_small':
+      return issue.origin === 'number' || issue.origin === 'int'
+        ? `must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${String(issue.minimum)}`
+        : `must have at least ${String(issue.minimum)} ${issue.origin === 'string' ? 'characters' : 'items'}`;
   }
-}, 'must be valid JSON');
+}
+
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().min(0);
 const fraction = z.coerce.number().min(0).max(1);
@@ -46,11 +99,11 @@ export const envSchema = z.object({
   WORKER: z.enum(['on', 'off']).default('on'),
   OPENROUTER_BASE_URL: url(['https:', 'http:']).default('https://openrouter.ai/api/v1'),
   OPENROUTER_API_KEY: z.string().min(1).optional(),
-  AZURE_PLATFORM_CONFIG: json.optional(),
+  AZURE_PLATFORM_CONFIG: credential(azureSecret, false).optional(),
   BEDROCK_ENDPOINT_URL: url(['https:', 'http:']).optional(),
-  BEDROCK_PLATFORM_CREDENTIALS: z.string().min(1).optional(),
+  BEDROCK_PLATFORM_CREDENTIALS: credential(bedrockSecret, true).optional(),
   VERTEX_API_ENDPOINT: url(['https:', 'http:']).optional(),
-  VERTEX_PLATFORM_SERVICE_ACCOUNT: json.optional(),
+  VERTEX_PLATFORM_SERVICE_ACCOUNT: credential(vertexSecret, false).optional(),
   ALLOW_PRIVATE_UPSTREAMS: bool.default(false),
   BYOK_FEE_RATE: fraction.default(0.05),
   BYOK_FREE_REQUESTS_PER_MONTH: nonNegativeInt.default(1_000_000),

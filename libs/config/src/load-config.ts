@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { z } from 'zod';
-import { type Config, envSchema } from './config.schema';
+import { type Config, describeIssue, envSchema } from './config.schema';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -23,17 +22,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const result = envSchema.safeParse(input);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')} ${describe(issue)}`));
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')} ${describeIssue(issue)}`));
   }
   return Object.freeze(result.data);
-}
-
-function describe(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_value' && 'values' in issue) {
-    return `must be one of ${issue.values.map(String).join(', ')}`;
-  }
-  if (issue.code === 'invalid_type') return `must be a ${issue.expected}`;
-  return issue.message;
 }
 
 /**

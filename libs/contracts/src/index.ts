@@ -6,3 +6,4 @@ export * from './vault.schema';
 export * from './chat.schema';
 export * from './admin.schema';
 export * from './views.schema';
+export * from './issues';

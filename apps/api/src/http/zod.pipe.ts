@@ -1,5 +1,6 @@
 import type { PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
+import { mostSpecificIssue } from '@gw/contracts';
 import { DomainError } from '@gw/kernel';
 
 /**
@@ -47,9 +48,8 @@ function pathOfNul(value: unknown, path: string[]): string[] | null {
 }
 
 export function toValidationError(error: z.ZodError): DomainError {
-  const first = error.issues[0];
-  if (!first) return new DomainError('validation_failed');
-  const issue = mostSpecific(first);
+  const issue = mostSpecificIssue(error);
+  if (!issue) return new DomainError('validation_failed');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     const field = [...issue.path.map(String), key].join('.');
@@ -63,32 +63,4 @@ export function toValidationError(error: z.ZodError): DomainError {
   const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
   const message = missing ? 'is required' : issue.message;
   return DomainError.validation(field, `${field || 'body'}: ${message}`);
-}
-
-type Issue = z.core.$ZodIssue;
-
-/**
- * For a value that matches no member of a union (e.g. an Azure secret that is neither one
- * deployment nor a list of them), report the member that got furthest: its deepest issue names
- * the field the caller most likely got wrong. Between members that got as far, the one with the
- * fewest issues is the form the caller meant (Bedrock AWS credentials missing their secret are
- * closer to that form than to an API-key object).
- */
-function mostSpecific(issue: Issue): Issue {
-  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
-  let best: Issue = issue;
-  let bestDepth = -1;
-  let bestCount = Infinity;
-  for (const branch of issue.errors) {
-    const candidate = branch[0];
-    if (!candidate) continue;
-    const nested = mostSpecific({ ...candidate, path: [...issue.path, ...candidate.path] });
-    const depth = nested.path.length - (nested.code === 'invalid_type' ? 0.5 : 0);
-    if (depth > bestDepth || (depth === bestDepth && branch.length < bestCount)) {
-      best = nested;
-      bestDepth = depth;
-      bestCount = branch.length;
-    }
-  }
-  return best;
 }
