@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyEvents } from '@gw/accounts';
 import { BillingPolicy, type LedgerEntryView, LedgerService } from '@gw/billing';
-import { BILLING_SETTINGS_KEY, CatalogService } from '@gw/catalog';
+import { BILLING_SETTINGS_KEY, billingSettingsJson, CatalogService, type StoredBillingSettings } from '@gw/catalog';
 import type {
   AdminAuditView,
   AdminTenantView,
@@ -135,10 +135,25 @@ export class AdminService {
     return this.policy.settings();
   }
 
-  /** Stored in the database; wins over the env defaults from then on. */
+  /**
+   * Stored in the database, in integers (parts per million, micro-USD), and wins over the env
+   * defaults from then on. The fee rate keeps six decimals, as a tenant override does; a free
+   * amount finer than a micro-USD is refused, as there.
+   */
   async putSettings(patch: PutSettingsBody, actor: AdminActor): Promise<BillingSettingsView> {
-    const next = { ...(await this.settings()), ...patch };
-    const value = next as unknown as Prisma.InputJsonObject;
+    await this.catalog.refresh();
+    const current = this.policy.stored();
+    const next: StoredBillingSettings = {
+      byokFeePpm: patch.byokFeeRate === undefined ? current.byokFeePpm : Math.round(patch.byokFeeRate * 1e6),
+      byokFreeRequestsPerMonth: patch.byokFreeRequestsPerMonth ?? current.byokFreeRequestsPerMonth,
+      byokFreeMicrosPerMonth:
+        patch.byokFreeUsdPerMonth === undefined
+          ? current.byokFreeMicrosPerMonth
+          : patch.byokFreeUsdPerMonth === null
+            ? null
+            : usdToMicros(patch.byokFreeUsdPerMonth, 'byokFreeUsdPerMonth'),
+    };
+    const value = billingSettingsJson(next);
     await this.db.prisma.$transaction(async (tx) => {
       await tx.setting.upsert({
         where: { key: BILLING_SETTINGS_KEY },
@@ -149,7 +164,7 @@ export class AdminService {
     });
     // This instance applies it at once; the others within their catalogue refresh (10 s).
     await this.catalog.refresh();
-    return next;
+    return this.policy.settings();
   }
 
   async pricing(): Promise<PricingView[]> {

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { TenantBillingOverrides } from '@gw/accounts';
-import { CatalogService } from '@gw/catalog';
+import { CatalogService, type StoredBillingSettings } from '@gw/catalog';
 import { CONFIG, type Config } from '@gw/config';
 import type { BillingSettingsView } from '@gw/contracts';
-import { usdToMicros } from '@gw/kernel';
+import { microsToUsd } from '@gw/kernel';
 import { type ByokAllowance, feeRateToPpm } from './pricing';
 
 /** What applies to one tenant's BYOK traffic. */
@@ -24,24 +24,38 @@ export class BillingPolicy {
     @Inject(CatalogService) private readonly catalog: CatalogService,
   ) {}
 
-  settings(): BillingSettingsView {
+  /** The settings in force, in integers: stored by an admin, else the environment's defaults. */
+  stored(): Required<StoredBillingSettings> {
     const stored = this.catalog.billingSettings();
+    const envUsd = this.config.BYOK_FREE_USD_PER_MONTH;
     return {
-      byokFeeRate: stored.byokFeeRate ?? this.config.BYOK_FEE_RATE,
+      byokFeePpm: stored.byokFeePpm ?? feeRateToPpm(this.config.BYOK_FEE_RATE),
       byokFreeRequestsPerMonth: stored.byokFreeRequestsPerMonth ?? this.config.BYOK_FREE_REQUESTS_PER_MONTH,
-      byokFreeUsdPerMonth:
-        stored.byokFreeUsdPerMonth !== undefined ? stored.byokFreeUsdPerMonth : (this.config.BYOK_FREE_USD_PER_MONTH ?? null),
+      byokFreeMicrosPerMonth:
+        stored.byokFreeMicrosPerMonth !== undefined
+          ? stored.byokFreeMicrosPerMonth
+          : envUsd === undefined
+            ? null
+            : BigInt(Math.round(envUsd * 1e6)),
+    };
+  }
+
+  settings(): BillingSettingsView {
+    const stored = this.stored();
+    return {
+      byokFeeRate: stored.byokFeePpm / 1e6,
+      byokFreeRequestsPerMonth: stored.byokFreeRequestsPerMonth,
+      byokFreeUsdPerMonth: stored.byokFreeMicrosPerMonth === null ? null : microsToUsd(stored.byokFreeMicrosPerMonth),
     };
   }
 
   forTenant(overrides: TenantBillingOverrides): TenantPolicy {
-    const settings = this.settings();
-    const freeUsd = settings.byokFreeUsdPerMonth;
+    const stored = this.stored();
     return {
-      feePpm: overrides.feePpm ?? feeRateToPpm(settings.byokFeeRate),
+      feePpm: overrides.feePpm ?? stored.byokFeePpm,
       allowance: {
-        freeRequests: overrides.freeRequestsPerMonth ?? settings.byokFreeRequestsPerMonth,
-        freeMicros: overrides.freeMicrosPerMonth ?? (freeUsd === null ? null : usdToMicros(freeUsd, 'byokFreeUsdPerMonth')),
+        freeRequests: overrides.freeRequestsPerMonth ?? stored.byokFreeRequestsPerMonth,
+        freeMicros: overrides.freeMicrosPerMonth ?? stored.byokFreeMicrosPerMonth,
       },
     };
   }

@@ -1,7 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ProviderId } from '@gw/contracts';
 import { Database, type Prisma } from '@gw/db';
-import { DomainError } from '@gw/kernel';
 import { CATALOG_SEED } from './seed/catalog.seed';
 
 /** The backends a catalogue endpoint can name (the wire contract's provider ids). */
@@ -18,11 +17,15 @@ export interface CatalogEntry {
   readonly supportsJson: boolean;
 }
 
-/** Billing settings stored by admins; unset fields fall back to the environment's defaults. */
+/**
+ * Billing settings stored by admins, in integers (the fee rate in parts per million, the free
+ * amount in micro-USD; null: no amount allowance); unset fields fall back to the environment's
+ * defaults.
+ */
 export interface StoredBillingSettings {
-  readonly byokFeeRate?: number;
+  readonly byokFeePpm?: number;
   readonly byokFreeRequestsPerMonth?: number;
-  readonly byokFreeUsdPerMonth?: number | null;
+  readonly byokFreeMicrosPerMonth?: bigint | null;
 }
 
 export interface AliasRule {
@@ -216,13 +219,34 @@ function parseEndpoints(value: Prisma.JsonValue): CatalogEntry['endpoints'] {
 
 function parseBillingSettings(value: Prisma.JsonValue | undefined): StoredBillingSettings {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
-  const rate = value['byokFeeRate'];
+  const ppm = value['byokFeePpm'] ?? (typeof value['byokFeeRate'] === 'number' ? Math.round(value['byokFeeRate'] * 1e6) : undefined);
   const requests = value['byokFreeRequestsPerMonth'];
+  const micros = value['byokFreeMicrosPerMonth'];
+  // Settings written before amounts were stored as integers hold the free amount as a USD number.
   const usd = value['byokFreeUsdPerMonth'];
+  const freeMicros =
+    typeof micros === 'string' && /^\d{1,18}$/.test(micros)
+      ? BigInt(micros)
+      : micros === null || (micros === undefined && usd === null)
+        ? null
+        : typeof usd === 'number' && Number.isFinite(usd) && usd >= 0
+          ? BigInt(Math.round(usd * 1e6))
+          : undefined;
   return {
-    ...(typeof rate === 'number' ? { byokFeeRate: rate } : {}),
-    ...(typeof requests === 'number' ? { byokFreeRequestsPerMonth: requests } : {}),
-    ...(typeof usd === 'number' || usd === null ? { byokFreeUsdPerMonth: usd } : {}),
+    ...(typeof ppm === 'number' && Number.isInteger(ppm) && ppm >= 0 && ppm <= 1_000_000 ? { byokFeePpm: ppm } : {}),
+    ...(typeof requests === 'number' && Number.isInteger(requests) && requests >= 0 ? { byokFreeRequestsPerMonth: requests } : {}),
+    ...(freeMicros !== undefined ? { byokFreeMicrosPerMonth: freeMicros } : {}),
+  };
+}
+
+/** The stored form of billing settings (JSON: the micro-USD amount as a decimal string). */
+export function billingSettingsJson(settings: StoredBillingSettings): Prisma.InputJsonObject {
+  return {
+    ...(settings.byokFeePpm !== undefined ? { byokFeePpm: settings.byokFeePpm } : {}),
+    ...(settings.byokFreeRequestsPerMonth !== undefined ? { byokFreeRequestsPerMonth: settings.byokFreeRequestsPerMonth } : {}),
+    ...(settings.byokFreeMicrosPerMonth !== undefined
+      ? { byokFreeMicrosPerMonth: settings.byokFreeMicrosPerMonth === null ? null : settings.byokFreeMicrosPerMonth.toString() }
+      : {}),
   };
 }
 
@@ -237,17 +261,4 @@ function parseAliases(value: Prisma.JsonValue | undefined): AliasRule[] {
       ? [{ pattern: item['pattern'], replacement: item['replacement'] }]
       : [],
   );
-}
-
-export function assertAliasRules(rules: readonly AliasRule[]): void {
-  rules.forEach((rule, index) => {
-    try {
-      new RegExp(rule.pattern);
-    } catch {
-      throw DomainError.validation(
-        `rules.${String(index)}.pattern`,
-        `rules.${String(index)}.pattern is not a valid regular expression`,
-      );
-    }
-  });
 }

@@ -1,5 +1,10 @@
+import { setFlagsFromString } from 'node:v8';
+import safeRegex from 'safe-regex2';
 import { assertNever } from '@gw/kernel';
 import type { AliasRule } from './routing.types';
+
+// Lets a pattern be compiled for V8's linear-time engine (the `l` flag), which cannot backtrack.
+setFlagsFromString('--enable-experimental-regexp-engine');
 
 /** A replacement, pre-split into literal text and group references (0 is the whole match). */
 export type TemplatePart = { kind: 'text'; text: string } | { kind: 'group'; index: number };
@@ -13,7 +18,11 @@ export type CompileAliasRuleResult =
   { ok: true; rule: CompiledAliasRule } | { ok: false; field: 'pattern' | 'replacement'; message: string };
 
 /**
- * Compiles a rule exactly as written: no flags, no added anchors. The replacement understands
+ * Compiles a rule exactly as written: no added anchors, and no flags but V8's linear-time one.
+ * Every model name any tenant sends runs through these patterns, so none may take exponential
+ * time: a pattern V8 can run in linear time is compiled that way; one it cannot (a lookaround or a
+ * back-reference) must pass the star-height check of safe-regex2 (no quantifier nested in another),
+ * else the rule is refused. The replacement understands
  * `\N` and `$N` (sed and JS styles), `$&` for the whole match, `$$` and `\\` for literal `$` and
  * `\`; anything else is literal. Like JS, `\12` means group 12 only when the pattern has 12 groups,
  * else group 1 followed by "2".
@@ -26,6 +35,16 @@ export function compileAliasRule(rule: AliasRule): CompileAliasRuleResult {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { ok: false, field: 'pattern', message: `The pattern is not a valid regular expression: ${reason}` };
+  }
+  const linear = linearRegExp(rule.pattern);
+  if (linear) regex = linear;
+  else if (!safeRegex(rule.pattern)) {
+    return {
+      ok: false,
+      field: 'pattern',
+      message:
+        'The pattern could take exponential time on some model names: it needs backtracking (a lookaround or back-reference) and nests a quantifier inside another (such as (a+)+) or uses syntax the safety check cannot read. Rewrite it without one of the two.',
+    };
   }
   if (rule.replacement.length === 0) return { ok: false, field: 'replacement', message: 'The replacement is empty.' };
   const template = parseTemplate(rule.replacement, captureGroupCount(regex));
@@ -51,9 +70,18 @@ export function expandTemplate(template: readonly TemplatePart[], group: (index:
   return out;
 }
 
+/** The pattern compiled for the linear-time engine, or null when it needs backtracking. */
+function linearRegExp(pattern: string): RegExp | null {
+  try {
+    return new RegExp(pattern, 'l');
+  } catch {
+    return null;
+  }
+}
+
 function captureGroupCount(regex: RegExp): number {
   // The added empty alternative always matches '' and reports every group, matched or not.
-  const match = new RegExp(`${regex.source}|`).exec('');
+  const match = new RegExp(`${regex.source}|`, regex.flags).exec('');
   return match === null ? 0 : match.length - 1;
 }
 

@@ -50,6 +50,16 @@ describe('applyAliases', () => {
     expect(applyAliases(name, rules)).toBe(expected);
   });
 
+  it('runs a pattern with nested quantifiers in linear time (a backtracking engine takes minutes here)', () => {
+    const name = `${'a'.repeat(5000)}b`;
+    expect(applyAliases(name, [rule('(a+)+$', 'x/y')])).toBe(name);
+    expect(applyAliases('aaaa', [rule('^(a+)+$', 'x/\\1')])).toBe('x/aaaa');
+  });
+
+  it('skips a stored rule that would need exponential backtracking', () => {
+    expect(applyAliases(`${'a'.repeat(5000)}b`, [rule('^(?!z)(a+)+$', 'x/y'), rule('b$', 'x/z')])).toBe(`${'a'.repeat(5000)}x/z`);
+  });
+
   it('feeds a parseable name to the parser', () => {
     expect(parseModelName(applyAliases('gpt-4o?temperature=0.7', [gpt]))).toEqual({
       kind: 'forced',
@@ -67,6 +77,10 @@ describe('validateAliasRules', () => {
     expect(validateAliasRules([gpt, rule('^claude-(.*)$', 'anthropic/claude-$1'), rule('^fast$', 'openai/gpt-4o-mini')])).toEqual(
       [],
     );
+    // Linear-time matching makes nested quantifiers harmless; a lookahead alone is too.
+    expect(
+      validateAliasRules([rule('^([a-z]+-)*gpt$', 'openai/gpt'), rule('^(?!openrouter:)gpt-(.*)$', 'openai/gpt-$1')]),
+    ).toEqual([]);
   });
 
   it.each<[string, AliasRule[], string, string]>([
@@ -77,6 +91,8 @@ describe('validateAliasRules', () => {
     ['a $ reference to a missing group', [rule('^gpt$', 'openai/$1')], 'rules.0.replacement', 'has 0 groups'],
     ['a replacement that is not a model name', [rule('^a$', 'azure:')], 'rules.0.replacement', 'must be followed'],
     ['whitespace in the replacement', [rule('^(a)$', 'openrouter: \\1')], 'rules.0.replacement', 'whitespace'],
+    ['nested quantifiers with a lookahead', [rule('^(?!openrouter:)(\\w+)+-x$', 'x/y')], 'rules.0.pattern', 'exponential time'],
+    ['nested quantifiers with a back-reference', [rule('^(a|b)(\\1+)+$', 'x/y')], 'rules.0.pattern', 'exponential time'],
   ])('names the field for %s', (_, rules, field, fragment) => {
     expect(validateAliasRules(rules)).toEqual([{ field, message: expect.stringContaining(fragment) }]);
   });

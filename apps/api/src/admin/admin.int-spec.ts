@@ -65,6 +65,41 @@ describe('admin routes (SPEC section 6)', () => {
     expect(bad.body.error.metadata.field).toBe('byokFeeRate');
   });
 
+  it('stores settings in integers: the fee rate to six decimals, a free amount finer than a micro-USD refused', async () => {
+    const put = await call(sut.url, 'PUT', '/api/admin/settings', {
+      token: admin,
+      body: { byokFeeRate: 0.1234567891, byokFreeUsdPerMonth: 12.345678 },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual(expect.objectContaining({ byokFeeRate: 0.123457, byokFreeUsdPerMonth: 12.345678 }));
+    const stored = await sut.app.get(Database).pool.query<{ value: unknown }>(`SELECT value FROM settings WHERE key = 'billing'`);
+    expect(stored.rows[0]?.value).toEqual({
+      byokFeePpm: 123457,
+      byokFreeRequestsPerMonth: 1000,
+      byokFreeMicrosPerMonth: '12345678',
+    });
+
+    const finer = await call(sut.url, 'PUT', '/api/admin/settings', { token: admin, body: { byokFreeUsdPerMonth: 1.0000001 } });
+    expect(finer.status).toBe(400);
+    expect(finer.body.error.metadata.field).toBe('byokFreeUsdPerMonth');
+    expect((await call(sut.url, 'GET', '/api/admin/settings', { token: admin })).body.byokFreeUsdPerMonth).toBe(12.345678);
+
+    // A row written in the earlier form (USD and rate as JSON numbers, even one finer than a
+    // micro-USD) is still read, rounded, and never fails a request.
+    await sut.app
+      .get(Database)
+      .pool.query(
+        `UPDATE settings SET value = '{"byokFeeRate": 0.08, "byokFreeRequestsPerMonth": 1000, "byokFreeUsdPerMonth": 25.0000001}' WHERE key = 'billing'`,
+      );
+    expect((await call(sut.url, 'GET', '/api/admin/settings', { token: admin })).body).toEqual({
+      byokFeeRate: 0.08,
+      byokFreeRequestsPerMonth: 1000,
+      byokFreeUsdPerMonth: 25,
+    });
+    const restored = await call(sut.url, 'PUT', '/api/admin/settings', { token: admin, body: { byokFreeUsdPerMonth: 25 } });
+    expect(restored.body).toEqual({ byokFeeRate: 0.08, byokFreeRequestsPerMonth: 1000, byokFreeUsdPerMonth: 25 });
+  });
+
   it('edits prices, shown per token in /v1/models, and accepts forced names', async () => {
     const put = await call(sut.url, 'PUT', '/api/admin/pricing', {
       token: admin,
@@ -152,6 +187,40 @@ describe('admin routes (SPEC section 6)', () => {
     expect(put.body).toEqual({ rules, data: rules });
     const got = await call(sut.url, 'GET', '/api/admin/aliases', { token: admin });
     expect(got.body).toEqual({ rules, data: rules });
+    await call(sut.url, 'PUT', '/api/admin/aliases', { token: admin, body: { rules: [] } });
+  });
+
+  it('refuses alias rules that could stall the gateway, and runs nested quantifiers in linear time', async () => {
+    const risky = await call(sut.url, 'PUT', '/api/admin/aliases', {
+      token: admin,
+      body: {
+        rules: [
+          { pattern: '^fast$', replacement: 'openai/gpt-4o-mini' },
+          { pattern: '^(?!x)(a+)+$', replacement: 'openai/gpt-4o' },
+        ],
+      },
+    });
+    expect(risky.status).toBe(400);
+    expect(risky.body.error.metadata.field).toBe('rules.1.pattern');
+    const notAName = await call(sut.url, 'PUT', '/api/admin/aliases', {
+      token: admin,
+      body: { rules: [{ pattern: '^(a)$', replacement: 'openrouter: \\1' }] },
+    });
+    expect(notAName.body.error.metadata.field).toBe('rules.0.replacement');
+
+    const nested = await call(sut.url, 'PUT', '/api/admin/aliases', {
+      token: admin,
+      body: { rules: [{ pattern: '(a+)+$', replacement: 'nobody/nothing' }] },
+    });
+    expect(nested.status).toBe(200);
+    const key = (await call(sut.url, 'POST', '/api/keys', { token: member.token, body: { name: 'alias' } })).body.key;
+    // With backtracking this name would hold the event loop for minutes; linear, it is one more 404.
+    const res = await call(sut.url, 'POST', '/v1/chat/completions', {
+      token: key,
+      body: { model: `${'a'.repeat(60)}!`, messages: [{ role: 'user', content: 'hi' }] },
+    });
+    expect(res.status).toBe(404);
+    expect((await call(sut.url, 'GET', '/healthz')).status).toBe(200);
     await call(sut.url, 'PUT', '/api/admin/aliases', { token: admin, body: { rules: [] } });
   });
 

@@ -1,7 +1,9 @@
 import { Body, Controller, Get, Inject, Put, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { assertAliasRules, CatalogService } from '@gw/catalog';
+import { CatalogService } from '@gw/catalog';
 import type { AliasRule } from '@gw/contracts';
+import { DomainError } from '@gw/kernel';
+import { validateAliasRules } from '@gw/routing';
 import { AdminOnly, SessionGuard } from '../auth/session.guard';
 import { ZodPipe } from '../http/zod.pipe';
 
@@ -25,7 +27,8 @@ export class AliasesController {
 
   @Put()
   async replace(@Body(new ZodPipe(aliasesBody)) body: z.infer<typeof aliasesBody>): Promise<AliasList> {
-    assertAliasRules(body.rules);
+    const problem = validateAliasRules(body.rules)[0];
+    if (problem) throw DomainError.validation(problem.field, `${problem.field}: ${problem.message}`);
     await this.catalog.setAliases(body.rules);
     const rules = this.catalog.aliases();
     return { rules, data: rules };
