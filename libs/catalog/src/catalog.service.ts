@@ -219,7 +219,8 @@ function parseEndpoints(value: Prisma.JsonValue): CatalogEntry['endpoints'] {
 
 function parseBillingSettings(value: Prisma.JsonValue | undefined): StoredBillingSettings {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
-  const ppm = value['byokFeePpm'] ?? (typeof value['byokFeeRate'] === 'number' ? Math.round(value['byokFeeRate'] * 1e6) : undefined);
+  const ppm =
+    value['byokFeePpm'] ?? (typeof value['byokFeeRate'] === 'number' ? Math.round(value['byokFeeRate'] * 1e6) : undefined);
   const requests = value['byokFreeRequestsPerMonth'];
   const micros = value['byokFreeMicrosPerMonth'];
   // Settings written before amounts were stored as integers hold the free amount as a USD number.
@@ -234,7 +235,9 @@ function parseBillingSettings(value: Prisma.JsonValue | undefined): StoredBillin
           : undefined;
   return {
     ...(typeof ppm === 'number' && Number.isInteger(ppm) && ppm >= 0 && ppm <= 1_000_000 ? { byokFeePpm: ppm } : {}),
-    ...(typeof requests === 'number' && Number.isInteger(requests) && requests >= 0 ? { byokFreeRequestsPerMonth: requests } : {}),
+    ...(typeof requests === 'number' && Number.isInteger(requests) && requests >= 0
+      ? { byokFreeRequestsPerMonth: requests }
+      : {}),
     ...(freeMicros !== undefined ? { byokFreeMicrosPerMonth: freeMicros } : {}),
   };
 }
