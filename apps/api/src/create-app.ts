@@ -14,7 +14,7 @@ import { DomainError, renderError } from '@gw/kernel';
 import { AppModule } from './app.module';
 import { dashboardDir } from './dashboard/dashboard-files';
 import { ErrorFilter } from './http/error.filter';
-import { parseJsonText } from './http/json-body';
+import { assertJsonDepth, parseJsonText } from './http/json-body';
 import { createLogger, PinoNestLogger } from './http/logger';
 import { requestIdOf } from './http/request-id';
 import { ChatRoute } from './v1/chat-route';
@@ -75,7 +75,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       return;
     }
     try {
-      done(null, parseJsonText(text));
+      const value = parseJsonText(text);
+      assertJsonDepth(value);
+      done(null, value);
     } catch (error) {
       done(error as Error, undefined);
     }

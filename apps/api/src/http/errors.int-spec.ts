@@ -23,6 +23,7 @@ describe('the one error shape', () => {
     ['a JSON string', { rawBody: '"hello"' }],
     ['an empty JSON body', { rawBody: '' }],
     ['a prototype-pollution attempt', { rawBody: '{"__proto__": {"admin": true}, "email": "x@y.z", "password": "abcdefghijk"}' }],
+    ['a body nested 10,000 levels deep', { rawBody: `{"email":${'['.repeat(10_000)}${']'.repeat(10_000)}}` }],
   ])('answers 400 to %s', async (_name, options) => {
     const res = await call(sut.url, 'POST', '/api/auth/signup', { ...options, headers: { 'content-type': 'application/json' } });
     expectErrorShape(res, 400);

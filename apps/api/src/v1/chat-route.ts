@@ -6,12 +6,11 @@ import type { ChatService } from '@gw/gateway';
 import { Cancellation } from '@gw/providers';
 import { DomainError, renderError } from '@gw/kernel';
 import { requestIdOf } from '../http/request-id';
-import { parseJsonText } from '../http/json-body';
+import { assertJsonDepth, parseJsonText } from '../http/json-body';
 import { toValidationError } from '../http/zod.pipe';
 import { RawResponseSink } from './raw-sink';
 
 const PATH = '/v1/chat/completions';
-const MAX_JSON_DEPTH = 64;
 export interface ChatRouteOptions {
   /** MAX_BODY_BYTES. */
   readonly maxBodyBytes: number;
@@ -102,9 +101,7 @@ export class ChatRoute {
   private async serve(req: IncomingMessage, res: ServerResponse, id: string, raw: Buffer): Promise<void> {
     const body = parseBody(req, raw);
     const key = await this.options.keys.authenticate(req.headers.authorization);
-    if (jsonDepth(body) > MAX_JSON_DEPTH) {
-      throw DomainError.validation('', `The body nests deeper than ${String(MAX_JSON_DEPTH)} levels.`);
-    }
+    assertJsonDepth(body);
     if (body === undefined || body === null) throw DomainError.validation('', 'The body must be a JSON object.');
     const parsed = chatRequestBody.safeParse(withoutNullFields(body));
     if (!parsed.success) throw toValidationError(parsed.error);
@@ -203,13 +200,6 @@ function withoutNullFields(body: unknown): unknown {
   }
   if (!hasNull) return body;
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null));
-}
-
-function jsonDepth(value: unknown, depth = 0): number {
-  if (depth > MAX_JSON_DEPTH || typeof value !== 'object' || value === null) return depth;
-  let max = depth;
-  for (const child of Object.values(value)) max = Math.max(max, jsonDepth(child, depth + 1));
-  return max;
 }
 
 function header(req: IncomingMessage, name: string): string | null {
