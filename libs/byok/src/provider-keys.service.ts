@@ -5,7 +5,7 @@ import { CONFIG, type Config } from '@gw/config';
 import { type CreateProviderKeyBody, type ProviderSecret, sentAsOneDeployment, type UpdateProviderKeyBody } from '@gw/contracts';
 import { Database, type ProviderKey } from '@gw/db';
 import { DomainError, isUuid } from '@gw/kernel';
-import { checkUpstreamUrl, checkVertexTokenUri, isBedrockRegion, UnsafeUrlError } from '@gw/net';
+import { checkUpstreamUrl, checkVertexTokenUri, isBedrockRegion, UnresolvedHostError, UnsafeUrlError } from '@gw/net';
 import { type VaultActor, VaultAuditService } from './vault-audit.service';
 import { VaultService } from './vault.service';
 
@@ -137,7 +137,11 @@ export class ProviderKeysService implements OnModuleInit, OnModuleDestroy {
     await this.events.publish({ kind: 'vault', tenantId });
   }
 
-  /** Every URL a tenant supplies is checked before it is stored (and again when it is called). */
+  /**
+   * Every URL a tenant supplies is checked before it is stored (and again, with its addresses
+   * pinned, whenever it is called). A host name that does not resolve yet is stored: saving a key
+   * must not depend on DNS answering at that moment, and every call checks the name afresh.
+   */
   private async checkUpstreams(secret: ProviderSecret): Promise<void> {
     const allowPrivate = this.config.ALLOW_PRIVATE_UPSTREAMS;
     const refuse = (field: string, reason: string) => DomainError.validation(field, `${field} ${reason}`);
@@ -149,6 +153,7 @@ export class ProviderKeysService implements OnModuleInit, OnModuleDestroy {
           try {
             await checkUpstreamUrl(deployment.endpoint_url, { allowPrivate });
           } catch (error) {
+            if (error instanceof UnresolvedHostError) continue;
             if (error instanceof UnsafeUrlError) {
               const field = sentAsOneDeployment(secret.secret) ? 'secret.endpoint_url' : `secret.${String(index)}.endpoint_url`;
               throw refuse(field, error.reason);
@@ -174,8 +179,10 @@ export class ProviderKeysService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
+/** The last four characters, or fewer for a short secret: a hint never shows more than a quarter of it. */
 function lastFour(value: string): string {
-  return `…${value.slice(-4)}`;
+  const shown = Math.min(4, Math.floor(value.length / 4));
+  return `…${shown > 0 ? value.slice(-shown) : ''}`;
 }
 
 function hintOf(secret: ProviderSecret): string {

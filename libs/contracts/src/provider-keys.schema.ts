@@ -5,12 +5,31 @@ export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 const nonEmpty = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 
-export const openrouterSecret = nonEmpty(512);
+/** A credential sent in an HTTP header (`Authorization`, `api-key`): visible ASCII, no spaces. */
+const headerToken = (max: number) =>
+  nonEmpty(max).regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters without spaces (it is sent in an HTTP header)');
+
+export const openrouterSecret = headerToken(512);
+
+const ENDPOINT_MESSAGE = 'must be the full URL of the deployment (…/chat/completions?api-version=…)';
+
+/**
+ * The three Azure URL forms (reference/azure-openai.md): classic `/openai/deployments/{d}/chat/completions`
+ * and Foundry `/models/chat/completions` need `api-version`; v1 `/openai/v1/chat/completions` does not.
+ */
+function isChatCompletionsUrl(raw: string): boolean {
+  if (!URL.canParse(raw)) return false;
+  const url = new URL(raw);
+  const path = url.pathname.replace(/\/+$/, '');
+  if (!path.endsWith('/chat/completions')) return false;
+  const versioned = path.includes('/openai/deployments/') || path.endsWith('/models/chat/completions');
+  return !versioned || (url.searchParams.get('api-version') ?? '') !== '';
+}
 
 export const azureDeployment = z.strictObject({
   model_slug: nonEmpty(200),
-  endpoint_url: z.url({ message: 'must be the full URL of the deployment (…/chat/completions?api-version=…)' }).max(2048),
-  api_key: nonEmpty(512),
+  endpoint_url: z.url({ message: ENDPOINT_MESSAGE }).max(2048).refine(isChatCompletionsUrl, ENDPOINT_MESSAGE),
+  api_key: headerToken(512),
   model_id: nonEmpty(200),
 });
 export type AzureDeployment = z.infer<typeof azureDeployment>;
@@ -44,11 +63,13 @@ export const azureSecret = z
 const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1');
 
 export const bedrockSecret = z.union([
-  nonEmpty(2048),
-  z.strictObject({ apiKey: nonEmpty(2048), region: awsRegion }),
+  headerToken(2048),
+  z.strictObject({ apiKey: headerToken(2048), region: awsRegion }),
   z.strictObject({
-    accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be an AWS access key id'),
-    secretAccessKey: nonEmpty(256),
+    // AWS issues 16-128 upper-case letters and digits (AKIA…); shorter ids such as the SigV4 test
+    // suite's AKIDEXAMPLE serve fakes and compatible services.
+    accessKeyId: z.string().regex(/^[A-Za-z0-9]{1,128}$/, 'must be an AWS access key id (letters and digits)'),
+    secretAccessKey: headerToken(256),
     sessionToken: nonEmpty(4096).optional(),
     region: awsRegion,
   }),

@@ -15,6 +15,14 @@ export class UnsafeUrlError extends Error {
   }
 }
 
+/** The URL's host name did not resolve (no such name, or DNS did not answer): nothing is known against it yet. */
+export class UnresolvedHostError extends UnsafeUrlError {
+  constructor(options?: ErrorOptions) {
+    super('could not be resolved', options);
+    this.name = 'UnresolvedHostError';
+  }
+}
+
 /**
  * A URL that passed the checks, with the addresses that were checked. Connect only to `addresses`
  * (see createPinnedDispatcher): resolving `host` again could answer differently (DNS rebinding).
@@ -101,7 +109,7 @@ async function resolveAll(host: string, resolve: HostResolver): Promise<string[]
   try {
     resolved = await resolve(host);
   } catch (error: unknown) {
-    throw new UnsafeUrlError('could not be resolved', { cause: error });
+    throw new UnresolvedHostError({ cause: error });
   }
   const addresses = new Set<string>();
   for (const address of resolved) {
@@ -109,7 +117,7 @@ async function resolveAll(host: string, resolve: HostResolver): Promise<string[]
     if (ip === undefined) throw new UnsafeUrlError('resolves to an invalid address');
     addresses.add(formatIpAddress(ip));
   }
-  if (addresses.size === 0) throw new UnsafeUrlError('could not be resolved');
+  if (addresses.size === 0) throw new UnresolvedHostError();
   return [...addresses];
 }
 

@@ -55,13 +55,44 @@ describe('SSRF guard on tenant-supplied URLs', () => {
     'https://user:pass@example.com/openai',
   ];
 
+  /** The same host with a well-formed chat/completions path: refused for where it points, not its shape. */
+  const chatUrl = (url: string) => {
+    const parsed = new URL(url);
+    parsed.pathname = '/openai/v1/chat/completions';
+    return parsed.toString();
+  };
+
   it.each(hostile)('refuses Azure endpoint_url %s with a 400 naming the field', async (url) => {
+    const res = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: { provider: 'azure', secret: [deployment(chatUrl(url))] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.metadata.field).toBe('secret.0.endpoint_url');
+    expect(res.body.error.message).not.toContain('full URL');
+  });
+
+  it.each([
+    ['a classic deployment URL without api-version', 'https://93.184.216.34/openai/deployments/d/chat/completions'],
+    ['a deployment URL without /chat/completions', 'https://93.184.216.34/openai/deployments/d?api-version=2024-10-21'],
+    ['a Foundry URL without api-version', 'https://93.184.216.34/models/chat/completions'],
+    ['a bare host', 'https://93.184.216.34/'],
+  ])('refuses %s as not the full chat/completions URL', async (_name, url) => {
     const res = await call(sut.url, 'POST', '/api/provider-keys', {
       token,
       body: { provider: 'azure', secret: [deployment(url)] },
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.metadata.field).toMatch(/^secret\.0\.endpoint_url$|^secret\.0\.endpoint_url/);
+    expect(res.body.error.metadata.field).toBe('secret.0.endpoint_url');
+    expect(res.body.error.message).toContain('full URL');
+  });
+
+  it('stores a deployment whose host does not resolve yet (each call checks it afresh)', async () => {
+    const res = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: { provider: 'azure', secret: [deployment('https://no-such-resource.invalid/openai/v1/chat/completions')] },
+    });
+    expect(res.status).toBe(201);
   });
 
   it('names the field as sent: one Azure deployment object without an index, a list with one', async () => {
@@ -99,7 +130,10 @@ describe('SSRF guard on tenant-supplied URLs', () => {
       token,
       body: {
         provider: 'azure',
-        secret: [deployment('https://93.184.216.34/ok'), deployment(`https://${target}/openai`)].map((d, i) => ({
+        secret: [
+          deployment('https://93.184.216.34/openai/v1/chat/completions'),
+          deployment(`https://${target}/openai/v1/chat/completions`),
+        ].map((d, i) => ({
           ...d,
           model_slug: `m${String(i)}`,
         })),
@@ -121,6 +155,22 @@ describe('SSRF guard on tenant-supplied URLs', () => {
       expect(res.body.error.metadata.field).toBe('secret.token_uri');
     },
   );
+
+  it('takes short access key ids (AKIDEXAMPLE, as in the SigV4 test suite) and hints at no more than a quarter of a short secret', async () => {
+    const bedrock = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: { provider: 'bedrock', secret: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x', region: 'us-east-1' } },
+    });
+    expect(bedrock.status).toBe(201);
+    const short = await call(sut.url, 'POST', '/api/provider-keys', { token, body: { provider: 'openrouter', secret: 'abcd' } });
+    expect(short.status).toBe(201);
+    expect(short.body.hint).toBe('…d');
+    const long = await call(sut.url, 'POST', '/api/provider-keys', {
+      token,
+      body: { provider: 'openrouter', secret: 'sk-or-v1-0123456789abcdef' },
+    });
+    expect(long.body.hint).toBe('…cdef');
+  });
 
   it('refuses a Bedrock region outside the allow-list', async () => {
     const res = await call(sut.url, 'POST', '/api/provider-keys', {
@@ -144,11 +194,21 @@ describe('SSRF guard on tenant-supplied URLs', () => {
       [{ provider: 'nope', secret: 'x' }, 'provider'],
       [{ provider: 'openrouter', secret: '' }, 'secret'],
       [
-        { provider: 'azure', secret: [{ model_slug: 'a', endpoint_url: 'https://example.com', api_key: 'k' }] },
+        {
+          provider: 'azure',
+          secret: [{ model_slug: 'a', endpoint_url: 'https://example.com/openai/v1/chat/completions', api_key: 'k' }],
+        },
         'secret.0.model_id',
       ],
       [{ provider: 'vertex', secret: { ...serviceAccount('https://oauth2.googleapis.com/token'), type: 'user' } }, 'secret.type'],
       [{ provider: 'openrouter', secret: 'sk', extra: 1 }, 'extra'],
+      [{ provider: 'openrouter', secret: 'sk-or\nv1' }, 'secret'],
+      [{ provider: 'openrouter', secret: 'sk-ü-key' }, 'secret'],
+      [
+        { provider: 'azure', secret: [{ ...deployment('https://93.184.216.34/openai/v1/chat/completions'), api_key: 'a b' }] },
+        'secret.0.api_key',
+      ],
+      [{ provider: 'bedrock', secret: { apiKey: 'k\tk', region: 'us-east-1' } }, 'secret.apiKey'],
     ];
     for (const [body, field] of cases) {
       const res = await call(sut.url, 'POST', '/api/provider-keys', { token, body });
