@@ -493,6 +493,15 @@ export class ChatService implements OnModuleDestroy {
     }
     const parsed = adapter.parseResponse(json);
     const completion = parsed.completion;
+    // A 2xx that is not a completion (not JSON, no choices) is the upstream failing, as a 5xx is.
+    if (!Array.isArray(completion['choices'])) {
+      return fail({
+        kind: 'server',
+        status: response.status,
+        message: 'upstream answered without a completion',
+        retryAfterSeconds: null,
+      });
+    }
     const usage = parsed.usage && isPlausibleUsage(parsed.usage) ? parsed.usage : null;
     state.usage = usage;
     // Without upstream usage the answer is billed on an estimate of what it delivered, as a cut stream is.
@@ -1058,13 +1067,18 @@ function finalError(last: UpstreamError | undefined, trail: readonly AttemptReco
       return new DomainError('rate_limited', {
         message: 'The upstream provider is rate limiting. Retry later.',
         metadata,
-        headers: last.retryAfterSeconds === null ? {} : { 'Retry-After': String(last.retryAfterSeconds) },
+        // SPEC: a 429 carries Retry-After; an upstream that named no delay gets the shortest one.
+        headers: { 'Retry-After': String(last.retryAfterSeconds ?? 1) },
       });
-    case 'client':
-      return new DomainError(clientCode(last.status), {
+    case 'client': {
+      // SPEC: an upstream's other 4xx goes back as it is, with its status.
+      const code = clientCode(last.status);
+      return new DomainError(code, {
         message: last.message,
         metadata: { ...metadata, provider_error: last.body ?? null },
+        ...(code === 'upstream_refused' && last.status !== null ? { status: last.status } : {}),
       });
+    }
     case 'auth':
     case 'server':
     case 'not_found':
@@ -1075,9 +1089,10 @@ function finalError(last: UpstreamError | undefined, trail: readonly AttemptReco
   }
 }
 
-function clientCode(status: number | null): 'bad_request' | 'payload_too_large' | 'unsupported_media_type' {
+function clientCode(status: number | null): 'bad_request' | 'payload_too_large' | 'unsupported_media_type' | 'upstream_refused' {
   if (status === 413) return 'payload_too_large';
   if (status === 415) return 'unsupported_media_type';
+  if (status !== null && status >= 401 && status <= 499) return 'upstream_refused';
   return 'bad_request';
 }
 

@@ -11,17 +11,23 @@ export class DomainError extends Error {
   readonly metadata: ErrorMetadata;
   /** Extra response headers such as Retry-After. */
   readonly headers: Readonly<Record<string, string>>;
+  /** A status other than the table's, for `upstream_refused` (the upstream's own 4xx). */
+  private readonly statusOverride: number | undefined;
 
-  constructor(code: ErrorCode, options: { message?: string; metadata?: ErrorMetadata; headers?: Record<string, string> } = {}) {
+  constructor(
+    code: ErrorCode,
+    options: { message?: string; metadata?: ErrorMetadata; headers?: Record<string, string>; status?: number } = {},
+  ) {
     super(options.message ?? ERROR_TABLE[code].message);
     this.name = 'DomainError';
     this.code = code;
     this.metadata = options.metadata ?? {};
     this.headers = options.headers ?? {};
+    this.statusOverride = options.status;
   }
 
   get status(): number {
-    return ERROR_TABLE[this.code].status;
+    return this.statusOverride ?? ERROR_TABLE[this.code].status;
   }
 
   static validation(field: string, message: string): DomainError {

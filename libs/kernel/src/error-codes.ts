@@ -28,6 +28,8 @@ export const ERROR_TABLE = {
   rate_limited: { status: 429, message: 'Too many requests. Retry later.' },
   internal: { status: 500, message: 'Something went wrong on our side.' },
   upstream_failed: { status: 502, message: 'The upstream provider failed.' },
+  /** An upstream's own 4xx refusal, passed on with the upstream's status (see DomainError's `status` option). */
+  upstream_refused: { status: 400, message: 'The upstream provider refused the request.' },
   no_provider_available: { status: 503, message: 'No provider is available for this request.' },
   unavailable: { status: 503, message: 'A backing service is unavailable.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -628,6 +628,26 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
       const limited = await chat(creditsKey, { model: 'openrouter:openai/gpt-4o-mini' });
       expect(limited.status).toBe(429);
       expect(limited.headers.get('retry-after')).toBe('2');
+      openrouter.script('platform-or-key', { kind: 'status', status: 429, headers: { 'retry-after': null } });
+      const unnamed = await chat(creditsKey, { model: 'openrouter:openai/gpt-4o-mini' });
+      expect(unnamed.status).toBe(429);
+      expect(unnamed.headers.get('retry-after')).toBe('1');
+    });
+
+    it('treats a 2xx that is not a completion as the upstream failing: the next model serves, else 502', async () => {
+      openrouter.script('platform-or-key', { kind: 'status', status: 200, body: 'not json at all' });
+      const failed = await chat(creditsKey, { model: 'openrouter:openai/gpt-4o-mini' });
+      expect(failed.status).toBe(502);
+      expect(failed.body.error.metadata.attempts).toEqual([expect.objectContaining({ outcome: 'server', status: 200 })]);
+      openrouter.script('platform-or-key', { kind: 'malformed-sse' });
+      const served = await chat(creditsKey, { models: ['openai/gpt-4o-mini', 'anthropic/claude-3.5-haiku'] });
+      expect(served.status).toBe(200);
+      expect(served.body.choices[0].message.content).toEqual(expect.any(String));
+      expect(openrouter.requests.map((request) => request.body['model'])).toEqual([
+        'openai/gpt-4o-mini',
+        'openai/gpt-4o-mini',
+        'anthropic/claude-3.5-haiku',
+      ]);
     });
 
     it('passes other upstream 4xx through without falling back', async () => {
@@ -640,6 +660,19 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.message).toBe('context too long');
       expect(openrouter.requests).toHaveLength(1);
+      for (const status of [402, 409, 422]) {
+        openrouter.script('platform-or-key', {
+          kind: 'status',
+          status,
+          body: { error: { message: `refused ${String(status)}`, code: status } },
+        });
+        const refused = await chat(creditsKey, { model: 'openrouter:openai/gpt-4o-mini' });
+        expect({ status: refused.status, code: refused.body.error.code, message: refused.body.error.message }).toEqual({
+          status,
+          code: status,
+          message: `refused ${String(status)}`,
+        });
+      }
     });
 
     it('413 for a body over MAX_BODY_BYTES', async () => {
