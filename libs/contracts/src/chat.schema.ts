@@ -49,6 +49,7 @@ export const providerPreferences = z.strictObject({
   max_price: z.looseObject({}).optional(),
   preferred_min_throughput: z.union([z.number(), z.looseObject({})]).optional(),
   preferred_max_latency: z.union([z.number(), z.looseObject({})]).optional(),
+  experimental: z.looseObject({}).optional(),
 });
 
 const modelName = z.string().trim().min(1).max(512);
@@ -101,6 +102,21 @@ export const chatRequestBody = z.strictObject({
   store: z.boolean().optional(),
   modalities: z.array(z.string()).optional(),
   prediction: z.looseObject({}).optional(),
+  audio: z.looseObject({}).optional(),
+  verbosity: z.enum(['low', 'medium', 'high']).optional(),
+  prompt_cache_key: z.string().max(1024).optional(),
+  safety_identifier: z.string().max(256).optional(),
+  web_search_options: z.looseObject({}).optional(),
+  // OpenAI's older function calling, still accepted by its API.
+  functions: z
+    .array(z.looseObject({ name: z.string() }))
+    .max(128)
+    .optional(),
+  function_call: z.union([z.enum(['none', 'auto']), z.looseObject({ name: z.string() })]).optional(),
+  // OpenRouter's own request fields.
+  include_reasoning: z.boolean().optional(),
+  structured_outputs: z.boolean().optional(),
+  debug: z.looseObject({ echo_upstream_body: z.boolean().optional() }).optional(),
 });
 export type ChatRequestBody = z.infer<typeof chatRequestBody>;
 

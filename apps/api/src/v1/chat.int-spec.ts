@@ -587,6 +587,24 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
     expect(res.body.error.code).toBe(403);
   });
 
+  it('takes current OpenAI and OpenRouter request fields and passes them to OpenRouter', async () => {
+    const fields = {
+      verbosity: 'low',
+      prompt_cache_key: 'cache-1',
+      safety_identifier: 'user-hash',
+      web_search_options: { search_context_size: 'low' },
+      include_reasoning: true,
+      debug: { echo_upstream_body: false },
+      functions: [{ name: 'lookup', parameters: { type: 'object' } }],
+      function_call: 'auto',
+    };
+    const res = await chat(creditsKey, { model: 'openai/gpt-4o-mini', provider: { experimental: {} }, ...fields });
+    expect(res.status).toBe(200);
+    expect(openrouter.requests.at(-1)?.body).toEqual(expect.objectContaining(fields));
+    const bad = await chat(creditsKey, { model: 'openai/gpt-4o-mini', verbosity: 'loud' });
+    expect(bad.body.error.metadata.field).toBe('verbosity');
+  });
+
   describe('errors in the SPEC shape', () => {
     it('400 names the field', async () => {
       const unknown = await chat(creditsKey, { model: 'openai/gpt-4o-mini', frobnicate: true });
@@ -643,7 +661,7 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
       const served = await chat(creditsKey, { models: ['openai/gpt-4o-mini', 'anthropic/claude-3.5-haiku'] });
       expect(served.status).toBe(200);
       expect(served.body.choices[0].message.content).toEqual(expect.any(String));
-      expect(openrouter.requests.map((request) => request.body['model'])).toEqual([
+      expect(openrouter.requests.map((r) => (r.body as { model: string }).model)).toEqual([
         'openai/gpt-4o-mini',
         'openai/gpt-4o-mini',
         'anthropic/claude-3.5-haiku',
