@@ -172,6 +172,16 @@ if byok then
   end
 end
 if charge > 0 then
+  -- The balance never goes below zero: a charge beyond what is left once this request's own hold
+  -- is released (a reported cost above its reservation) is cut to it here, so the answer states
+  -- the amount the ledger will hold.
+  local c = redis.call('HMGET', KEYS[1], 'bal', 'held')
+  if c[1] then
+    local left = tonumber(c[1]) - tonumber(c[2] or '0')
+    if left < charge then charge = math.max(left, 0) end
+  end
+end
+if charge > 0 then
   local amount = string.format('%d', charge)
   redis.call('HINCRBY', KEYS[1], 'held', amount)
   redis.call('HSET', KEYS[2], 'p:' .. ARGV[1], amount)

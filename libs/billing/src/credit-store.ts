@@ -80,6 +80,8 @@ export class CreditStore implements BeforeApplicationShutdown {
   readonly slotLeases: SlotLeases;
   /** Generations holding a free slot reserved in Redis (not leased), with that reservation's expiry. */
   private readonly freeSlots = new Map<string, number>();
+  /** What each open generation reserved (the largest need it asked for), until it settles. */
+  private readonly reservedFor = new Map<string, bigint>();
   /** Settlements answered before Redis replied, until their replies are checked. */
   private readonly unconfirmed = new Set<Promise<void>>();
   private readonly logger = new Logger(CreditStore.name);
@@ -147,10 +149,13 @@ export class CreditStore implements BeforeApplicationShutdown {
         member(holder),
       ])) as number[];
       switch (result[0]) {
-        case 1:
+        case 1: {
           // The call that granted the slot set the reservation's expiry; later raises keep it or extend it.
           if (result[1] === 1 && !this.freeSlots.has(holder.generationId)) this.freeSlots.set(holder.generationId, expiresAt);
+          const before = this.reservedFor.get(holder.generationId) ?? 0n;
+          if (request.needMicros > before) this.reservedFor.set(holder.generationId, request.needMicros);
           return { ok: true };
+        }
         case 0:
           return { ok: false, reason: result[1] === 2 ? 'key_limit_exceeded' : 'insufficient_credits' };
         case -1:
@@ -185,6 +190,8 @@ export class CreditStore implements BeforeApplicationShutdown {
     const leased = this.slotLeases.settle(holder.generationId);
     const slotExpiresAt = this.freeSlots.get(holder.generationId);
     this.freeSlots.delete(holder.generationId);
+    const reservedMicros = this.reservedFor.get(holder.generationId) ?? 0n;
+    this.reservedFor.delete(holder.generationId);
     const args = [
       this.creditKey(holder.tenantId),
       this.holdKey(holder.tenantId),
@@ -205,7 +212,7 @@ export class CreditStore implements BeforeApplicationShutdown {
       leased?.gen ?? '',
       leased?.member ?? '',
     ];
-    const foreseen = this.foreseen(request, now, leased?.expiresAt ?? slotExpiresAt, nowMs);
+    const foreseen = this.foreseen(request, now, leased?.expiresAt ?? slotExpiresAt, nowMs, reservedMicros);
     if (!foreseen) return this.settled(holder, now, args, await this.batch.call('gwSettle', args));
     const sent = this.batch.send('gwSettle', args);
     if (!(await sent.handedOff)) return this.settled(holder, now, args, await sent.reply);
@@ -216,12 +223,21 @@ export class CreditStore implements BeforeApplicationShutdown {
   }
 
   /**
-   * The settlement's outcome when SETTLE's rules fix it in advance, else null. A free slot counts
-   * only while its reservation surely still stands (more than half the reservation TTL from its
-   * expiry), and only in the month it was granted in, whose counters are loaded.
+   * The settlement's outcome when SETTLE's rules fix it in advance, else null. A platform charge
+   * is the usage's price when it fits in what the generation reserved (more could be cut to the
+   * balance). A free slot counts only while its reservation surely still stands (more than half
+   * the reservation TTL from its expiry), and only in the month it was granted in, whose counters
+   * are loaded.
    */
-  private foreseen(request: SettleRequest, month: string, slotExpiresAt: number | undefined, nowMs: number): Settlement | null {
-    if (!request.byok) return { chargeMicros: request.chargeMicros, waived: false };
+  private foreseen(
+    request: SettleRequest,
+    month: string,
+    slotExpiresAt: number | undefined,
+    nowMs: number,
+    reservedMicros: bigint,
+  ): Settlement | null {
+    if (!request.byok)
+      return request.chargeMicros <= reservedMicros ? { chargeMicros: request.chargeMicros, waived: false } : null;
     if (request.allowance.freeMicros !== null || request.holder.month !== month) return null;
     if (slotExpiresAt === undefined || slotExpiresAt - nowMs <= this.reservationTtlMs / 2) return null;
     return { chargeMicros: 0n, waived: true };

@@ -162,6 +162,22 @@ describe('credits: reserve, settle, BYOK fee', () => {
     expect(balance).toBe(2_000_000n - 123n);
   });
 
+  it('states the charge it could take when OpenRouter reports more than the balance holds: cost, ledger and record agree', async () => {
+    const tenant = await signup();
+    await grant(tenant, 2);
+    const gatewayKey = await key(tenant);
+    openrouter.setDefault({ kind: 'ok', usage: { ...USAGE, cost: 3 } });
+    const res = await chat(a.url, gatewayKey, { model: 'openrouter:acme/unlisted-model' });
+    expect(res.status).toBe(200);
+    expect(res.body.usage).toMatchObject({ cost: 2, is_byok: false, cost_details: { upstream_inference_cost: 3 } });
+    await a.drainGenerations();
+    const generation = await call(a.url, 'GET', `/v1/generation?id=${String(res.body.id)}`, { token: gatewayKey });
+    expect(generation.body.data).toMatchObject({ cost: 2 });
+    const { sum, balance } = await ledgerSum(tenant.id);
+    expect({ sum, balance }).toEqual({ sum: 0n, balance: 0n });
+    openrouter.setDefault({ kind: 'ok', usage: USAGE });
+  });
+
   it.each([
     ['negative', { prompt_tokens: -5, completion_tokens: 20 }],
     ['fractional', { prompt_tokens: 10, completion_tokens: 2.5 }],

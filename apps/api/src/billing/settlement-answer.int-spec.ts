@@ -56,7 +56,7 @@ describe('Settlements answered before Redis replies', () => {
   const reserve = (store: CreditStore, tenantId: string, generationId: string, byok: boolean, freeRequests: number) =>
     store.reserve({
       holder: holder(tenantId, generationId),
-      needMicros: 10n,
+      needMicros: 50n,
       byok,
       allowance: { freeRequests, freeMicros: null },
       keyLimitMicros: null,
@@ -133,6 +133,28 @@ describe('Settlements answered before Redis replies', () => {
     expect(await direct.hexists(keys.key('hold', tenantId), 'r:gen-paid')).toBe(0);
     await until('the held reply', () => gate.heldBytes() > 0);
     gate.release();
+    await sut.beforeApplicationShutdown();
+  });
+
+  it('waits for the reply of a platform charge above what the generation reserved (Redis may cut it to the balance)', async () => {
+    const sut = newStore();
+    await warm(sut);
+    const tenantId = await tenant();
+    expect(await reserve(sut, tenantId, 'gen-over', false, 0)).toEqual({ ok: true });
+    gate.hold();
+    const settling = sut.settle({
+      holder: holder(tenantId, 'gen-over'),
+      chargeMicros: 51n,
+      byok: false,
+      countsTowardAllowance: false,
+      listMicros: 51n,
+      allowance: { freeRequests: 0, freeMicros: null },
+      stream: stream(tenantId),
+      record: JSON.stringify({ id: 'gen-over' }),
+    });
+    expect(await within(settling, 300)).toBe(PENDING);
+    gate.release();
+    expect((await settling).waived).toBe(false);
     await sut.beforeApplicationShutdown();
   });
 
