@@ -160,6 +160,27 @@ describe('gateway keys (SPEC section 3)', () => {
     expect((await call(sut.url, 'GET', '/v1/key', { token: created.body.key })).status).toBe(401);
   });
 
+  it('lets a key with a limit of its own read keys through /v1/keys but not lift its limit or mint another key', async () => {
+    const capped = await call(sut.url, 'POST', '/api/keys', { token: alice.token, body: { name: 'capped', creditLimit: 0.5 } });
+    const throttled = await call(sut.url, 'POST', '/api/keys', {
+      token: alice.token,
+      body: { name: 'throttled', rateLimitRpm: 5 },
+    });
+    for (const limited of [capped.body, throttled.body] as { id: string; key: string }[]) {
+      expect((await call(sut.url, 'GET', '/v1/keys', { token: limited.key })).status).toBe(200);
+      expect((await call(sut.url, 'GET', `/v1/keys/${limited.id}`, { token: limited.key })).status).toBe(200);
+      const lifted = await call(sut.url, 'PATCH', `/v1/keys/${limited.id}`, {
+        token: limited.key,
+        body: { creditLimit: null, rateLimitRpm: null },
+      });
+      expect({ status: lifted.status, code: lifted.body.error?.code }).toEqual({ status: 403, code: 403 });
+      expect((await call(sut.url, 'POST', '/v1/keys', { token: limited.key, body: { name: 'sibling' } })).status).toBe(403);
+      expect((await call(sut.url, 'DELETE', `/v1/keys/${limited.id}`, { token: limited.key })).status).toBe(403);
+    }
+    const after = await call(sut.url, 'GET', `/api/keys/${String(capped.body.id)}`, { token: alice.token });
+    expect(after.body.creditLimit).toBe(0.5);
+  });
+
   it('validates key bodies with field errors', async () => {
     const cases: [unknown, string][] = [
       [{}, 'name'],

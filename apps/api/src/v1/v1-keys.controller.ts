@@ -10,7 +10,7 @@ import {
   type UpdateKeyBody,
   updateKeyBody,
 } from '@gw/contracts';
-import { microsToUsd } from '@gw/kernel';
+import { DomainError, microsToUsd } from '@gw/kernel';
 import { ZodPipe } from '../http/zod.pipe';
 import { toCreatedKeyView, toKeyView } from '../keys/key.mapper';
 import { CurrentKey, GatewayKeyGuard } from './key.guard';
@@ -23,7 +23,11 @@ interface CurrentKeyInfo {
   rate_limit: { requests: number; interval: '1m' } | null;
 }
 
-/** The management API: what /api/keys does, authenticated by a gateway key (OpenRouter's /v1/keys). */
+/**
+ * The management API: what /api/keys does, authenticated by a gateway key (OpenRouter's /v1/keys).
+ * A key with a limit of its own (`creditLimit` or `rateLimitRpm`) may read but not create, change
+ * or revoke keys: else it could lift its own limit or mint an unlimited sibling.
+ */
 @Controller('v1')
 @UseGuards(GatewayKeyGuard)
 export class V1KeysController {
@@ -60,6 +64,7 @@ export class V1KeysController {
     @Body(new ZodPipe(createKeyBody)) body: CreateKeyBody,
     @Req() request: FastifyRequest,
   ): Promise<CreatedGatewayKey> {
+    assertUnlimited(key);
     return toCreatedKeyView(await this.keys.create(key.tenantId, body, { kind: 'key', principal: key }, request.ip));
   }
 
@@ -74,12 +79,22 @@ export class V1KeysController {
     @Param('id') id: string,
     @Body(new ZodPipe(updateKeyBody)) body: UpdateKeyBody,
   ): Promise<GatewayKeyView> {
+    assertUnlimited(key);
     return toKeyView(await this.keys.update(key.tenantId, id, body));
   }
 
   @Delete('keys/:id')
   @HttpCode(204)
   async revoke(@CurrentKey() key: KeyPrincipal, @Param('id') id: string): Promise<void> {
+    assertUnlimited(key);
     await this.keys.revoke(key.tenantId, id);
   }
+}
+
+function assertUnlimited(key: KeyPrincipal): void {
+  if (key.creditLimit === null && key.rateLimitRpm === null) return;
+  throw new DomainError('forbidden', {
+    message:
+      'A key with its own credit limit or rate limit cannot create, change or revoke keys. Use an unlimited key or the dashboard.',
+  });
 }
