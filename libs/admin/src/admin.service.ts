@@ -33,7 +33,8 @@ export class AdminService {
   ) {}
 
   async listTenants(filter: { search?: string; id?: string } = {}): Promise<AdminTenantView[]> {
-    const search = filter.search;
+    // Matched literally: `%` and `_` are LIKE wildcards, escaped (Postgres's LIKE escape is `\`).
+    const search = filter.search?.replace(/[\\%_]/g, (char) => `\\${char}`);
     const rows = await this.db.prisma.tenant.findMany({
       where: filter.id
         ? { id: filter.id }

@@ -81,6 +81,14 @@ export class LedgerService {
 
   /** Newest first; `cursor` is the id of the last entry of the previous page. */
   async list(tenantId: string, limit: number, cursor?: string): Promise<{ data: LedgerEntryView[]; nextCursor: string | null }> {
+    // A cursor is one of this tenant's own entry ids: another's (or none) would page from a
+    // position it should not be able to learn about.
+    if (
+      cursor !== undefined &&
+      !(await this.db.prisma.ledgerEntry.findFirst({ where: { id: cursor, tenantId }, select: { id: true } }))
+    ) {
+      throw DomainError.validation('cursor', 'cursor: is not a page cursor of this account');
+    }
     const rows = await this.db.prisma.ledgerEntry.findMany({
       where: { tenantId },
       ...newestFirstPage(limit, cursor),

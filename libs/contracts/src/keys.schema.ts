@@ -14,7 +14,8 @@ export const createKeyBody = z.strictObject({
   name: keyName,
   creditLimit: usd.nullable().optional(),
   rateLimitRpm: z.number().int().min(1).max(1_000_000).nullable().optional(),
-  vaultAccess: vaultAccessProof.optional(),
+  // null counts as not sent: a key on credits only.
+  vaultAccess: vaultAccessProof.nullish().transform((value) => value ?? undefined),
 });
 export type CreateKeyBody = z.infer<typeof createKeyBody>;
 

@@ -112,9 +112,18 @@ export const PROVIDER_SECRET_SCHEMAS = {
   vertex: vertexSecret,
 } as const;
 
+// On creation, null counts as not sent (the default applies), as for a gateway key's fields.
 const common = {
-  alwaysUse: z.boolean().optional(),
-  label: z.string().trim().max(100).optional(),
+  alwaysUse: z
+    .boolean()
+    .nullish()
+    .transform((value) => value ?? undefined),
+  label: z
+    .string()
+    .trim()
+    .max(100)
+    .nullish()
+    .transform((value) => value ?? undefined),
 };
 
 export const createProviderKeyBody = z.discriminatedUnion(

@@ -16,6 +16,14 @@ export class GenerationsService {
 
   /** Newest first; `cursor` is the id of the last generation of the previous page. */
   async list(tenantId: string, limit: number, cursor?: string): Promise<Page<GenerationView>> {
+    // A cursor is one of this tenant's own generation ids: another's (or none) would page from a
+    // position it should not be able to learn about.
+    if (
+      cursor !== undefined &&
+      !(await this.db.prisma.generation.findFirst({ where: { id: cursor, tenantId }, select: { id: true } }))
+    ) {
+      throw DomainError.validation('cursor', 'cursor: is not a page cursor of this account');
+    }
     const rows = await this.db.prisma.generation.findMany({
       where: { tenantId },
       ...newestFirstPage(limit, cursor),

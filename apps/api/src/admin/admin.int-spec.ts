@@ -46,6 +46,10 @@ describe('admin routes (SPEC section 6)', () => {
     const found = await call(sut.url, 'GET', '/api/admin/tenants?search=MEMBER@', { token: admin });
     expect(found.body.data).toHaveLength(1);
     expect(found.body.data[0].users[0].email).toBe('member@example.com');
+    for (const wildcard of ['%25', '_', '%5C']) {
+      const literal = await call(sut.url, 'GET', `/api/admin/tenants?search=${wildcard}`, { token: admin });
+      expect({ wildcard, found: literal.body.data }).toEqual({ wildcard, found: [] });
+    }
   });
 
   it('reads settings from env defaults, then stores changes that win from then on', async () => {

@@ -94,6 +94,16 @@ describe('credits and the ledger', () => {
     });
     expect(second.body.data).toHaveLength(1);
     expect(second.body.nextCursor).toBeNull();
+    // A cursor is one of the tenant's own entries: another tenant's id, an unknown one or garbage is a 400.
+    const bobEntry = (await call(sut.url, 'GET', '/api/billing/ledger', { token: bob.token })).body.data[0].id as string;
+    for (const cursor of [bobEntry, '00000000-0000-4000-8000-000000000000', 'garbage']) {
+      const res = await call(sut.url, 'GET', `/api/billing/ledger?cursor=${cursor}`, { token: alice.token });
+      expect({ cursor, status: res.status, field: res.body.error?.metadata?.field }).toEqual({
+        cursor,
+        status: 400,
+        field: 'cursor',
+      });
+    }
     for (const [body, field] of [
       [{ amount: 0, reason: 'x', idempotencyKey: 'zero-amount-01' }, 'amount'],
       [{ amount: 1, reason: '', idempotencyKey: 'no-reason-0001' }, 'reason'],

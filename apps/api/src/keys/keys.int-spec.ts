@@ -181,6 +181,21 @@ describe('gateway keys (SPEC section 3)', () => {
     expect(after.body.creditLimit).toBe(0.5);
   });
 
+  it('takes null for optional fields on creation as not sent', async () => {
+    const created = await call(sut.url, 'POST', '/api/keys', {
+      token: alice.token,
+      body: { name: 'nulls', vaultAccess: null, creditLimit: null, rateLimitRpm: null },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.byok).toBe(false);
+    const provider = await call(sut.url, 'POST', '/api/provider-keys', {
+      token: alice.token,
+      body: { provider: 'openrouter', secret: 'sk-or-v1-nulls-0000', label: null, alwaysUse: null },
+    });
+    expect(provider.status).toBe(201);
+    expect(provider.body).toMatchObject({ label: 'OpenRouter key', alwaysUse: false });
+  });
+
   it('validates key bodies with field errors', async () => {
     const cases: [unknown, string][] = [
       [{}, 'name'],
