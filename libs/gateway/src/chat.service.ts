@@ -215,7 +215,7 @@ export class ChatService implements OnModuleDestroy {
     const plan = this.plan(principal, body, tenantKeys);
     if (!plan.ok) throw planError(plan.error);
     const paramsProblem = modelParamsProblem(plan.attempts);
-    if (paramsProblem) throw DomainError.validation('model', paramsProblem);
+    if (paramsProblem) throw DomainError.validation(paramsProblem.field, paramsProblem.message);
 
     const state: RunState = {
       id: newGenerationId(),

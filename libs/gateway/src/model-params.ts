@@ -10,16 +10,19 @@ const valid = new WeakSet<object>();
  * the body, and only sampling and output parameters may ride there: `stream`, `messages` and the
  * routing fields shape the whole request and belong in the body. Returns the first problem.
  */
-export function modelParamsProblem(attempts: readonly Attempt[]): string | null {
-  for (const { params } of attempts) {
+export function modelParamsProblem(attempts: readonly Attempt[]): { field: string; message: string } | null {
+  for (const { params, field } of attempts) {
     if (valid.has(params)) continue;
     for (const [name, value] of Object.entries(params)) {
       if (!SAMPLING.has(name)) {
-        return `The model name parameter "${name}" cannot ride in the name; send it in the body.`;
+        return { field, message: `The model name parameter "${name}" cannot ride in the name; send it in the body.` };
       }
       const result = chatRequestBody.shape[name as ChatParam].safeParse(value);
       if (!result.success) {
-        return `The model name parameter "${name}": ${result.error.issues[0]?.message ?? 'has the wrong value'}`;
+        return {
+          field,
+          message: `The model name parameter "${name}": ${result.error.issues[0]?.message ?? 'has the wrong value'}`,
+        };
       }
     }
     valid.add(params);

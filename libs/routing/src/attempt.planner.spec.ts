@@ -135,6 +135,7 @@ describe('planAttempts: model names', () => {
       credential: { kind: 'platform' },
       price: usd(2.5, 10),
       params: {},
+      field: 'model',
     });
   });
 
@@ -654,7 +655,17 @@ describe('planAttempts: prices and credits', () => {
         credential: { kind: 'platform' },
         price: null,
         params: {},
+        field: 'model',
       },
+    ]);
+  });
+
+  it('names the request field each attempt came from', () => {
+    const sut = attempts(planAttempts(input({ model: 'openrouter:a/b', models: ['openrouter:c/d', 'openrouter:e/f'] })));
+    expect(sut.map((attempt) => [attempt.upstreamModel, attempt.field])).toEqual([
+      ['a/b', 'model'],
+      ['c/d', 'models.0'],
+      ['e/f', 'models.1'],
     ]);
   });
 

@@ -21,6 +21,8 @@ import type {
 interface Target {
   model: string;
   params: ModelParams;
+  /** The request field the name came from (`model`, `models.1`). */
+  field: string;
   price: ModelPrice | null;
   endpoints: readonly CatalogEndpoint[];
   /** Per-backend list price, for `sort: price`. */
@@ -70,7 +72,7 @@ export function planAttempts(input: PlanInput): PlanResult {
   if ('kind' in preferences) return fail(preferences);
   // `route: "fallback"` is OpenRouter's legacy spelling of the only behaviour there is.
 
-  const parsed: ParsedModelName[] = [];
+  const parsed: { name: ParsedModelName; field: string }[] = [];
   for (const { name, field } of names) {
     const aliased = applyAliases(name, input.aliases);
     const result = parseModelName(aliased, field);
@@ -78,11 +80,11 @@ export function planAttempts(input: PlanInput): PlanResult {
       const via = aliased === name ? '' : ` (alias rewrote "${name}" to "${aliased}")`;
       return fail({ ...result.error, message: `${result.error.message}${via}` });
     }
-    parsed.push(result);
+    parsed.push({ name: result, field });
   }
 
   const targets: Target[] = [];
-  for (const name of parsed) {
+  for (const { name, field } of parsed) {
     switch (name.kind) {
       case 'catalog': {
         const model = input.catalog.get(name.id);
@@ -90,6 +92,7 @@ export function planAttempts(input: PlanInput): PlanResult {
         targets.push({
           model: model.id,
           params: name.params,
+          field,
           price: model.price,
           endpoints: model.endpoints,
           listPrice: (endpoint) => input.catalog.priceOfForced(endpoint.provider, endpoint.upstreamModel) ?? model.price,
@@ -102,6 +105,7 @@ export function planAttempts(input: PlanInput): PlanResult {
         targets.push({
           model: `${name.provider}:${name.upstreamModel}`,
           params: name.params,
+          field,
           price,
           endpoints: [{ provider: name.provider, upstreamModel: name.upstreamModel }],
           listPrice: () => price,
@@ -216,6 +220,7 @@ function planEndpoint(target: Target, endpoint: CatalogEndpoint, index: number, 
     credential,
     price: target.price,
     params: target.params,
+    field: target.field,
   });
 
   const attempts: Attempt[] = input.keyHasVaultAccess

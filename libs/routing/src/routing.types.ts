@@ -82,6 +82,8 @@ export interface Attempt {
   price: ModelPrice | null;
   /** URI params of the name this attempt's model came from (after aliasing). */
   params: ModelParams;
+  /** The request field that name came from (`model`, `models.1`), for errors about its params. */
+  field: string;
 }
 
 export interface PlanInput {

@@ -222,6 +222,11 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
       expect({ name, status: res.status, field: res.body.error?.metadata?.field }).toEqual({ name, status: 400, field: 'model' });
       expect(res.body.error.message).toContain(problem);
     }
+    const fallback = await chat(creditsKey, {
+      model: 'openai/gpt-4o-mini',
+      models: ['openrouter:x/y', 'openrouter:x/z?temperature=9'],
+    });
+    expect({ status: fallback.status, field: fallback.body.error?.metadata?.field }).toEqual({ status: 400, field: 'models.1' });
     expect(openrouter.requests).toHaveLength(0);
   });
 
