@@ -83,6 +83,16 @@ export const MAX_TOKEN_COUNT = 2_147_483_647;
  * MAX_TOKEN_COUNT. Counts outside that (negative, fractional, absurd) are an upstream bug; the
  * answer is then billed on an estimate, as one without usage is.
  */
+/**
+ * What parseResponse returns for a 2xx body that is not a completion of its backend (a proxy's
+ * page, an error object, a truncated text): no choices, so the caller fails the attempt over as
+ * it would a 5xx, instead of answering an empty completion and billing it.
+ */
+export const NOT_A_COMPLETION: { readonly completion: JsonObject; readonly usage: null } = Object.freeze({
+  completion: Object.freeze({}) as JsonObject,
+  usage: null,
+});
+
 export function isPlausibleUsage(usage: Usage): boolean {
   return (
     Number.isInteger(usage.promptTokens) &&

@@ -365,6 +365,26 @@ describe('Bedrock and Vertex failures through the gateway', () => {
       expect(t.seen()).toEqual([t.tenantId(), t.platformId(), t.tenantId(), t.platformId()]);
     });
 
+    it.each(throttles.filter(([name]) => !name.startsWith('OpenRouter')))(
+      '%s backend answering 200 with something that is not a completion: recorded as server, served on the platform key',
+      async (_name, t) => {
+        const tenantKey = t.provider === 'bedrock' ? TENANT_API_KEY : sa.clientEmail;
+        const script = (body: unknown) =>
+          t.provider === 'bedrock'
+            ? bedrock.script(tenantKey, { kind: 'status', status: 200, body })
+            : vertex.script(tenantKey, { kind: 'status', status: 200, body });
+        for (const body of ['<html>gateway error</html>', {}, [{ error: { code: 500 } }], { type: 'error', error: {} }]) {
+          script(body);
+          const res = await chat(tenant.vaultKey, { model: t.model });
+          expect({ body, status: res.status, byok: res.body.usage?.is_byok }).toEqual({ body, status: 200, byok: false });
+          expect((await generation(tenant.vaultKey, res.body.id)).attempts).toEqual([
+            { provider: t.provider, model: t.model, byok: true, outcome: 'server', status: 200 },
+            { provider: t.provider, model: t.model, byok: false, outcome: 'ok', status: 200 },
+          ]);
+        }
+      },
+    );
+
     it('Bedrock throttlingException inside ConverseStream, before any event: the same trail; 429 when always used', async () => {
       const model = `bedrock:${SONNET_ON_BEDROCK}`;
       const throttle = () =>

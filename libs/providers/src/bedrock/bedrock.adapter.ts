@@ -1,7 +1,15 @@
 import type { ChatParam, ChatRequestBody } from '@gw/contracts';
 import { assertNever } from '@gw/kernel';
 import { chunkUsage } from '../openai-compatible';
-import type { AttemptContext, JsonObject, ProviderAdapter, UpstreamError, UpstreamRequest, Usage } from '../provider.types';
+import {
+  type AttemptContext,
+  type JsonObject,
+  NOT_A_COMPLETION,
+  type ProviderAdapter,
+  type UpstreamError,
+  type UpstreamRequest,
+  type Usage,
+} from '../provider.types';
 import { classifyBedrockError } from './bedrock-error.classify';
 import { bedrockBaseUrl, conversePath, signBedrockSigV4 } from './bedrock-request.signer';
 import {
@@ -61,7 +69,7 @@ export class BedrockAdapter implements ProviderAdapter<BedrockCredential> {
   }
 
   parseResponse(body: unknown): { completion: JsonObject; usage: Usage | null } {
-    return fromConverseResponse(body);
+    return isConverseResponse(body) ? fromConverseResponse(body) : NOT_A_COMPLETION;
   }
 
   createStreamDecoder(): BedrockStreamDecoder {
@@ -101,4 +109,15 @@ export class BedrockAdapter implements ProviderAdapter<BedrockCredential> {
         return assertNever(auth, 'Bedrock auth');
     }
   }
+}
+
+/** A Converse answer: `output.message.content` is a list of blocks. */
+function isConverseResponse(body: unknown): boolean {
+  const output = isJsonObject(body) ? body['output'] : undefined;
+  const message = isJsonObject(output) ? output['message'] : undefined;
+  return isJsonObject(message) && Array.isArray(message['content']);
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

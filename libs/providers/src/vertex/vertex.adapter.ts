@@ -1,7 +1,15 @@
 import type { ChatParam, ChatRequestBody } from '@gw/contracts';
 import { assertNever } from '@gw/kernel';
 import { chunkUsage } from '../openai-compatible';
-import type { AttemptContext, JsonObject, ProviderAdapter, UpstreamError, UpstreamRequest, Usage } from '../provider.types';
+import {
+  type AttemptContext,
+  type JsonObject,
+  NOT_A_COMPLETION,
+  type ProviderAdapter,
+  type UpstreamError,
+  type UpstreamRequest,
+  type Usage,
+} from '../provider.types';
 import { TransportFailure } from '../transport/upstream-transport';
 import { isObject, UnsupportedRequestError } from './chat-content.translate';
 import { ClaudeStreamTranslator } from './claude.stream';
@@ -102,8 +110,18 @@ export class VertexAdapter implements ProviderAdapter<VertexCredential> {
 
   parseResponse(body: unknown): { completion: JsonObject; usage: Usage | null } {
     const translate = this.options.translate ?? {};
-    if (isObject(body) && typeof body['type'] === 'string') return fromClaudeResponse(body, translate.nowSeconds);
-    return fromGeminiResponse(body, translate);
+    if (!isObject(body)) return NOT_A_COMPLETION;
+    if (typeof body['type'] === 'string') {
+      // Claude: a Messages answer is `type: "message"` with content blocks (not `type: "error"`).
+      return body['type'] === 'message' && Array.isArray(body['content'])
+        ? fromClaudeResponse(body, translate.nowSeconds)
+        : NOT_A_COMPLETION;
+    }
+    // Gemini: a candidate, or a prompt it blocked (promptFeedback.blockReason, no candidates).
+    const candidates = body['candidates'];
+    const answered = Array.isArray(candidates) && isObject(candidates[0]);
+    const blocked = isObject(body['promptFeedback']) && body['promptFeedback']['blockReason'] !== undefined;
+    return answered || blocked ? fromGeminiResponse(body, translate) : NOT_A_COMPLETION;
   }
 
   createStreamDecoder(family: VertexFamily | null = null): VertexStreamDecoder {
