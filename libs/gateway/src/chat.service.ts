@@ -402,7 +402,10 @@ export class ChatService implements OnModuleDestroy {
       throw error;
     }
     // From here on a failure may carry what the upstream said, which may quote the credential.
-    const failUpstream = (failure: UpstreamError): AttemptOutcome => fail(withoutCredentialSecrets(failure, credential));
+    // The request's own headers join the credential once built: a Vertex access token is minted per request.
+    const sent: { headers?: Record<string, string> } = {};
+    const failUpstream = (failure: UpstreamError): AttemptOutcome =>
+      fail(withoutCredentialSecrets(failure, credential, sent.headers));
     const body = this.prepareBody(request, attempt);
     const adapter = this.adapterFor(credential);
     if (!adapter)
@@ -432,6 +435,7 @@ export class ChatService implements OnModuleDestroy {
       if (error instanceof DomainError) throw error;
       return failUpstream(classifyTransportError(error));
     }
+    sent.headers = upstreamRequest.headers;
 
     if (!request.stream) return this.completeWhole(adapter, upstreamRequest, credential, attempt, run, state, failUpstream);
 
@@ -551,7 +555,7 @@ export class ChatService implements OnModuleDestroy {
     const midStreamError = (reported: UpstreamError): AttemptOutcome => {
       if (!progress.firstData) return fail(reported);
       // After the first data the failure goes to the client here, not through `fail`.
-      const failure = withoutCredentialSecrets(reported, credential);
+      const failure = withoutCredentialSecrets(reported, credential, upstreamRequest.headers);
       pushTrail(state, attempt, failure.kind, failure.status);
       state.status = 'error';
       state.served = attempt;

@@ -34,6 +34,26 @@ describe('withoutCredentialSecrets', () => {
     expect(JSON.stringify(cleaned)).not.toContain('quoted');
   });
 
+  it('redacts a bearer token or API key the request sent, such as a minted Vertex access token', () => {
+    const failure: UpstreamError = {
+      kind: 'client',
+      status: 400,
+      message: 'Request had invalid authentication credentials: ya29.minted-access-token',
+      retryAfterSeconds: null,
+      body: { error: { message: 'token ya29.minted-access-token rejected' } },
+    };
+    const cleaned = withoutCredentialSecrets(failure, bedrock, {
+      Authorization: 'Bearer ya29.minted-access-token',
+      'content-type': 'application/json',
+    });
+    expect(cleaned.message).toBe('Request had invalid authentication credentials: [REDACTED]');
+    expect(JSON.stringify(cleaned)).not.toContain('ya29');
+    const keyed = withoutCredentialSecrets({ ...failure, message: 'bad key azure-header-key-1' }, bedrock, {
+      'api-key': 'azure-header-key-1',
+    });
+    expect(keyed.message).toBe('bad key [REDACTED]');
+  });
+
   it('covers every secret of AWS credentials and leaves failures without them as they are', () => {
     const failure: UpstreamError = {
       kind: 'auth',

@@ -23,12 +23,32 @@ function secretsOf(credential: ProviderCredential): string[] {
 }
 
 /**
- * An upstream failure as it may reach the client (its message, and for client errors the
- * upstream's body), with any secret of the credential it was called with replaced by
- * `[REDACTED]`: an upstream that quotes the key it was given does not hand it on.
+ * What the request carried as a bearer token or API key header: for Vertex, the OAuth access
+ * token minted from the service account, which the credential itself does not hold.
  */
-export function withoutCredentialSecrets(failure: UpstreamError, credential: ProviderCredential): UpstreamError {
-  const secrets = secretsOf(credential).filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+function secretsSent(headers: Readonly<Record<string, string>> | undefined): string[] {
+  if (!headers) return [];
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'authorization' && /^bearer /i.test(value)) out.push(value.slice('bearer '.length).trim());
+    else if (lower === 'api-key' || lower === 'x-api-key' || lower === 'x-goog-api-key') out.push(value);
+  }
+  return out;
+}
+
+/**
+ * An upstream failure as it may reach the client (its message, and for client errors the
+ * upstream's body), with any secret of the credential it was called with, and any token the
+ * request sent (`headers`), replaced by `[REDACTED]`: an upstream that quotes the key or token it
+ * was given does not hand it on.
+ */
+export function withoutCredentialSecrets(
+  failure: UpstreamError,
+  credential: ProviderCredential,
+  headers?: Readonly<Record<string, string>>,
+): UpstreamError {
+  const secrets = [...secretsOf(credential), ...secretsSent(headers)].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
   let message = failure.message;
   let body = failure.body;
   let changed = false;
