@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chatRequestBody, type ChatRequestBody, vertexSecret } from '@gw/contracts';
-import { Secret } from '@gw/kernel';
+import { DomainError, Secret } from '@gw/kernel';
 import type { AttemptContext } from '../provider.types';
-import { classifyTransportError, TransportFailure } from '../transport/upstream-transport';
+import { TransportFailure } from '../transport/upstream-transport';
 import { VertexAdapter } from './vertex.adapter';
 import { type VertexCredential, vertexCredentialFromSecret } from './vertex.credential';
 import type { VertexAccessTokens } from './vertex-token.provider';
@@ -105,16 +105,16 @@ describe('VertexAdapter', () => {
     });
   });
 
-  it('fails a request Vertex cannot express as a client error, before fetching a token', async () => {
+  it('refuses a request Vertex cannot express as a 400 naming the field, before fetching a token', async () => {
     const request = body({
       messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/a.png' } }] }],
     });
-    const failure = await failureOf(sut.buildRequest(request, context('gemini-2.5-flash', credential)));
-    expect(classifyTransportError(failure)).toMatchObject({
-      kind: 'client',
-      status: null,
-      message: expect.stringContaining('messages[0].content[0].image_url.url'),
-    });
+    const refused = await sut.buildRequest(request, context('gemini-2.5-flash', credential)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(refused).toMatchObject({ code: 'validation_failed', metadata: { field: 'messages.0.content.0.image_url.url' } });
     expect(tokens.calls).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 import type { ChatParam, ChatRequestBody } from '@gw/contracts';
-import { assertNever } from '@gw/kernel';
+import { assertNever, DomainError } from '@gw/kernel';
 import { chunkUsage } from '../openai-compatible';
 import {
   type AttemptContext,
@@ -69,7 +69,11 @@ export class VertexAdapter implements ProviderAdapter<VertexCredential> {
     try {
       body = translateRequest(model.family, request);
     } catch (error) {
-      if (error instanceof UnsupportedRequestError) throw clientFailure(error.message);
+      // Content Vertex cannot take is the caller's 400, named at its field as the body's own errors are.
+      if (error instanceof UnsupportedRequestError) {
+        const field = error.field.replace(/\[(\d+)\]/g, '.$1');
+        throw DomainError.validation(field, `${field} ${error.message.slice(error.field.length + 1)}`);
+      }
       throw error;
     }
     let url: string;
