@@ -28,7 +28,17 @@ export class AzureAdapter extends OpenAiCompatibleAdapter<AzureCredential> {
     }
     // The v1 and Foundry styles take the model in the body; classic deployments ignore it.
     body['model'] = ctx.credential.modelId;
-    if (request.stream) body['stream_options'] = { include_usage: true };
+    const current = knowsCurrentFields(ctx.credential.endpointUrl);
+    if (!current) {
+      // Before 2024-09-01 a classic deployment refuses these: the limit goes as max_tokens.
+      if (body['max_completion_tokens'] !== undefined) {
+        body['max_tokens'] ??= body['max_completion_tokens'];
+        delete body['max_completion_tokens'];
+      }
+      delete body['parallel_tool_calls'];
+    }
+    // Without include_usage (older api-versions) the stream's usage is estimated from its text.
+    if (request.stream && current) body['stream_options'] = { include_usage: true };
     return {
       url: ctx.credential.endpointUrl,
       headers: {
@@ -40,4 +50,17 @@ export class AzureAdapter extends OpenAiCompatibleAdapter<AzureCredential> {
       untrustedUrl: !ctx.credential.trustedUrl,
     };
   }
+}
+
+/**
+ * Whether a deployment's URL takes `stream_options`, `max_completion_tokens` and
+ * `parallel_tool_calls` (reference/azure-openai.md: classic URLs since api-version 2024-09-01-preview;
+ * the v1 and Foundry forms always).
+ */
+function knowsCurrentFields(endpointUrl: string): boolean {
+  if (!URL.canParse(endpointUrl)) return true;
+  const url = new URL(endpointUrl);
+  if (!url.pathname.includes('/openai/deployments/')) return true;
+  const version = url.searchParams.get('api-version') ?? '';
+  return !/^\d{4}-\d{2}-\d{2}/.test(version) || version.slice(0, 10) >= '2024-09-01';
 }
