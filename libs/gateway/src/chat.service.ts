@@ -606,7 +606,9 @@ export class ChatService implements OnModuleDestroy {
             const content = delta['content'];
             if (typeof content === 'string') state.deliveredChars += content.length;
           }
+          // Every chunk of the answer names one generation: its id, its model and the time it started.
           chunk['id'] = state.id;
+          chunk['created'] = state.created;
           chunk['model'] = attempt.model;
           chunk['object'] = 'chat.completion.chunk';
           const data = `data: ${JSON.stringify(chunk)}\n\n`;
@@ -732,6 +734,7 @@ export class ChatService implements OnModuleDestroy {
     return {
       ...completion,
       id: state.id,
+      created: state.created,
       model: attempt.model,
       object: 'chat.completion',
       usage: this.usageBody(state, attempt),
@@ -748,6 +751,8 @@ export class ChatService implements OnModuleDestroy {
       cost: Number(state.chargeMicros) / 1e6,
       is_byok: attempt.credential.kind === 'byok',
       cost_details: { upstream_inference_cost: Number(state.listMicros) / 1e6 },
+      ...(usage.details?.prompt ? { prompt_tokens_details: usage.details.prompt } : {}),
+      ...(usage.details?.completion ? { completion_tokens_details: usage.details.completion } : {}),
     };
   }
 
@@ -1096,7 +1101,7 @@ function finalError(last: UpstreamError | undefined, trail: readonly AttemptReco
 function clientCode(status: number | null): 'bad_request' | 'payload_too_large' | 'unsupported_media_type' | 'upstream_refused' {
   if (status === 413) return 'payload_too_large';
   if (status === 415) return 'unsupported_media_type';
-  if (status !== null && status >= 401 && status <= 499) return 'upstream_refused';
+  if (status !== null && status >= 400 && status <= 499) return 'upstream_refused';
   return 'bad_request';
 }
 

@@ -36,7 +36,34 @@ export function usageFrom(value: unknown): Usage | null {
   const completion = value['completion_tokens'];
   if (typeof prompt !== 'number' || typeof completion !== 'number') return null;
   const cost = value['cost'];
-  return { promptTokens: prompt, completionTokens: completion, upstreamCostUsd: typeof cost === 'number' ? cost : null };
+  const usage: Usage = {
+    promptTokens: prompt,
+    completionTokens: completion,
+    upstreamCostUsd: typeof cost === 'number' ? cost : null,
+  };
+  const promptDetails = countsOf(value['prompt_tokens_details']);
+  const completionDetails = countsOf(value['completion_tokens_details']);
+  if (promptDetails || completionDetails) {
+    usage.details = {
+      ...(promptDetails ? { prompt: promptDetails } : {}),
+      ...(completionDetails ? { completion: completionDetails } : {}),
+    };
+  }
+  return usage;
+}
+
+/** A usage breakdown's token counts (finite, non-negative numbers); null when it has none. */
+function countsOf(value: unknown): Record<string, number> | null {
+  if (!isObject(value)) return null;
+  const counts: Record<string, number> = {};
+  let any = false;
+  for (const [name, count] of Object.entries(value)) {
+    if (typeof count === 'number' && Number.isFinite(count) && count >= 0 && name.length <= 64) {
+      counts[name] = count;
+      any = true;
+    }
+  }
+  return any ? counts : null;
 }
 
 export function chunkUsage(chunk: JsonObject): Usage | null {

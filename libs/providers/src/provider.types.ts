@@ -73,6 +73,11 @@ export interface Usage {
   completionTokens: number;
   /** What OpenRouter reports as the cost of the call (USD), when it does. */
   upstreamCostUsd: number | null;
+  /**
+   * The upstream's breakdowns (`prompt_tokens_details.cached_tokens`,
+   * `completion_tokens_details.reasoning_tokens`), passed on to the client; counts only.
+   */
+  details?: { readonly prompt?: Readonly<Record<string, number>>; readonly completion?: Readonly<Record<string, number>> };
 }
 
 /** The most tokens a generation record holds per count (a Postgres integer). */

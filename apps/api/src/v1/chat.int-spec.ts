@@ -610,6 +610,31 @@ describe('the gateway (SPEC sections 5 and 6)', () => {
     expect(bad.body.error.metadata.field).toBe('verbosity');
   });
 
+  it('passes the upstream usage breakdowns on (cached and reasoning tokens), streamed and not', async () => {
+    const usage = { prompt_tokens: 10, completion_tokens: 5, cached_tokens: 4, reasoning_tokens: 2 };
+    openrouter.script('platform-or-key', { kind: 'ok', usage });
+    const res = await chat(creditsKey, { model: 'openai/gpt-4o-mini' });
+    expect(res.body.usage).toMatchObject({
+      prompt_tokens: 10,
+      prompt_tokens_details: expect.objectContaining({ cached_tokens: 4 }),
+      completion_tokens_details: expect.objectContaining({ reasoning_tokens: 2 }),
+    });
+    openrouter.script('platform-or-key', { kind: 'ok', usage });
+    const streamed = await call(sut.url, 'POST', '/v1/chat/completions', {
+      token: creditsKey,
+      body: { model: 'openai/gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+    });
+    const last = String(streamed.body)
+      .split('\n\n')
+      .filter((line) => line.startsWith('data: {'))
+      .map((line) => JSON.parse(line.slice(6)) as { usage?: Record<string, unknown> })
+      .at(-1);
+    expect(last?.usage).toMatchObject({
+      prompt_tokens_details: expect.objectContaining({ cached_tokens: 4 }),
+      completion_tokens_details: expect.objectContaining({ reasoning_tokens: 2 }),
+    });
+  });
+
   describe('errors in the SPEC shape', () => {
     it('400 names the field', async () => {
       const unknown = await chat(creditsKey, { model: 'openai/gpt-4o-mini', frobnicate: true });

@@ -117,7 +117,14 @@ describe('BedrockAdapter', () => {
     const usages = events
       .flatMap((event) => (event.type === 'chunk' ? [sut.usageOf(event.chunk)] : []))
       .filter((u) => u !== null);
-    expect(usages).toEqual([{ promptTokens: 10, completionTokens: 5, upstreamCostUsd: null }]);
+    expect(usages).toEqual([
+      {
+        promptTokens: 10,
+        completionTokens: 5,
+        upstreamCostUsd: null,
+        details: { prompt: { cached_tokens: 0, cache_write_tokens: 0 } },
+      },
+    ]);
   });
 
   it('classifies Bedrock errors', () => {

@@ -3,6 +3,9 @@ export interface UsageScript {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly cost?: number;
+  /** OpenAI-style breakdowns (`prompt_tokens_details.cached_tokens`, `completion_tokens_details.reasoning_tokens`); 0 when unset. */
+  readonly cached_tokens?: number;
+  readonly reasoning_tokens?: number;
 }
 
 /** Knobs shared by every behaviour that ends in a normal completion. */

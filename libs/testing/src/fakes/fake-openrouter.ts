@@ -197,9 +197,9 @@ class OpenRouterDialect implements UpstreamDialect {
       total_tokens: usage.prompt_tokens + usage.completion_tokens,
       cost,
       is_byok: false,
-      prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 0, audio_tokens: 0 },
+      prompt_tokens_details: { cached_tokens: usage.cached_tokens ?? 0, cache_write_tokens: 0, audio_tokens: 0 },
       cost_details: { upstream_inference_cost: null, upstream_inference_prompt_cost: 0, upstream_inference_completions_cost: 0 },
-      completion_tokens_details: { reasoning_tokens: 0, image_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: usage.reasoning_tokens ?? 0, image_tokens: 0 },
     };
   }
 }
