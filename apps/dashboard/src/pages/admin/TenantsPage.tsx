@@ -91,7 +91,7 @@ function OverridesDialog({ tenant, onClose }: { tenant: AdminTenantView | null; 
   const errors = useFieldErrors();
   if (tenant && loadedFor !== tenant.id) {
     setLoadedFor(tenant.id);
-    setFeePercent(tenant.overrides.byokFeeRate === null ? '' : tenant.overrides.byokFeeRate * 100);
+    setFeePercent(tenant.overrides.byokFeeRate === null ? '' : Number((tenant.overrides.byokFeeRate * 100).toFixed(4)));
     setFreeRequests(tenant.overrides.byokFreeRequestsPerMonth ?? '');
     setFreeUsd(tenant.overrides.byokFreeUsdPerMonth ?? '');
     errors.clear();
