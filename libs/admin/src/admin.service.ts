@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyEvents } from '@gw/accounts';
-import { BillingPolicy, type LedgerEntryView, LedgerService } from '@gw/billing';
+import { BillingPolicy, feeRateToPpm, type LedgerEntryView, LedgerService } from '@gw/billing';
 import { BILLING_SETTINGS_KEY, billingSettingsJson, CatalogService, type StoredBillingSettings } from '@gw/catalog';
 import type {
   AdminAuditView,
@@ -81,7 +81,7 @@ export class AdminService {
         data: {
           disabled: patch.disabled,
           byokFeePpm:
-            patch.byokFeeRate === undefined ? undefined : patch.byokFeeRate === null ? null : Math.round(patch.byokFeeRate * 1e6),
+            patch.byokFeeRate === undefined ? undefined : patch.byokFeeRate === null ? null : feeRateToPpm(patch.byokFeeRate),
           byokFreeRequestsPerMonth: patch.byokFreeRequestsPerMonth,
           byokFreeMicrosPerMonth:
             patch.byokFreeUsdPerMonth === undefined
@@ -145,7 +145,7 @@ export class AdminService {
     await this.catalog.refresh();
     const current = this.policy.stored();
     const next: StoredBillingSettings = {
-      byokFeePpm: patch.byokFeeRate === undefined ? current.byokFeePpm : Math.round(patch.byokFeeRate * 1e6),
+      byokFeePpm: patch.byokFeeRate === undefined ? current.byokFeePpm : feeRateToPpm(patch.byokFeeRate),
       byokFreeRequestsPerMonth: patch.byokFreeRequestsPerMonth ?? current.byokFreeRequestsPerMonth,
       byokFreeMicrosPerMonth:
         patch.byokFreeUsdPerMonth === undefined

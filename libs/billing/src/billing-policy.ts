@@ -19,24 +19,29 @@ export interface TenantPolicy {
  */
 @Injectable()
 export class BillingPolicy {
+  /** The environment's defaults in the same integers, converted once (stored() runs on every request). */
+  private readonly defaults: Required<StoredBillingSettings>;
+
   constructor(
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CONFIG) config: Config,
     @Inject(CatalogService) private readonly catalog: CatalogService,
-  ) {}
+  ) {
+    const envUsd = config.BYOK_FREE_USD_PER_MONTH;
+    this.defaults = {
+      byokFeePpm: feeRateToPpm(config.BYOK_FEE_RATE),
+      byokFreeRequestsPerMonth: config.BYOK_FREE_REQUESTS_PER_MONTH,
+      byokFreeMicrosPerMonth: envUsd === undefined ? null : BigInt(Math.round(envUsd * 1e6)),
+    };
+  }
 
   /** The settings in force, in integers: stored by an admin, else the environment's defaults. */
   stored(): Required<StoredBillingSettings> {
     const stored = this.catalog.billingSettings();
-    const envUsd = this.config.BYOK_FREE_USD_PER_MONTH;
     return {
-      byokFeePpm: stored.byokFeePpm ?? feeRateToPpm(this.config.BYOK_FEE_RATE),
-      byokFreeRequestsPerMonth: stored.byokFreeRequestsPerMonth ?? this.config.BYOK_FREE_REQUESTS_PER_MONTH,
+      byokFeePpm: stored.byokFeePpm ?? this.defaults.byokFeePpm,
+      byokFreeRequestsPerMonth: stored.byokFreeRequestsPerMonth ?? this.defaults.byokFreeRequestsPerMonth,
       byokFreeMicrosPerMonth:
-        stored.byokFreeMicrosPerMonth !== undefined
-          ? stored.byokFreeMicrosPerMonth
-          : envUsd === undefined
-            ? null
-            : BigInt(Math.round(envUsd * 1e6)),
+        stored.byokFreeMicrosPerMonth !== undefined ? stored.byokFreeMicrosPerMonth : this.defaults.byokFreeMicrosPerMonth,
     };
   }
 

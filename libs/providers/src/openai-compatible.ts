@@ -26,7 +26,8 @@ export const OPENAI_PARAMS: ReadonlySet<ChatParam> = new Set<ChatParam>(
   CHAT_PARAMS.filter((param) => !OPENROUTER_ONLY_PARAMS.has(param)),
 );
 
-function isObject(value: unknown): value is JsonObject {
+/** A JSON object (not an array, not null). */
+export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

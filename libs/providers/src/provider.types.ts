@@ -84,11 +84,6 @@ export interface Usage {
 export const MAX_TOKEN_COUNT = 2_147_483_647;
 
 /**
- * Whether an upstream's token counts can be priced and recorded: whole numbers from 0 to
- * MAX_TOKEN_COUNT. Counts outside that (negative, fractional, absurd) are an upstream bug; the
- * answer is then billed on an estimate, as one without usage is.
- */
-/**
  * What parseResponse returns for a 2xx body that is not a completion of its backend (a proxy's
  * page, an error object, a truncated text): no choices, so the caller fails the attempt over as
  * it would a 5xx, instead of answering an empty completion and billing it.
@@ -98,6 +93,11 @@ export const NOT_A_COMPLETION: { readonly completion: JsonObject; readonly usage
   usage: null,
 });
 
+/**
+ * Whether an upstream's token counts can be priced and recorded: whole numbers from 0 to
+ * MAX_TOKEN_COUNT. Counts outside that (negative, fractional, absurd) are an upstream bug; the
+ * answer is then billed on an estimate, as one without usage is.
+ */
 export function isPlausibleUsage(usage: Usage): boolean {
   return (
     Number.isInteger(usage.promptTokens) &&

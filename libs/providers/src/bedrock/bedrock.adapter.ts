@@ -1,6 +1,6 @@
 import type { ChatParam, ChatRequestBody } from '@gw/contracts';
 import { assertNever } from '@gw/kernel';
-import { chunkUsage } from '../openai-compatible';
+import { chunkUsage, isObject } from '../openai-compatible';
 import {
   type AttemptContext,
   type JsonObject,
@@ -113,11 +113,7 @@ export class BedrockAdapter implements ProviderAdapter<BedrockCredential> {
 
 /** A Converse answer: `output.message.content` is a list of blocks. */
 function isConverseResponse(body: unknown): boolean {
-  const output = isJsonObject(body) ? body['output'] : undefined;
-  const message = isJsonObject(output) ? output['message'] : undefined;
-  return isJsonObject(message) && Array.isArray(message['content']);
-}
-
-function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  const output = isObject(body) ? body['output'] : undefined;
+  const message = isObject(output) ? output['message'] : undefined;
+  return isObject(message) && Array.isArray(message['content']);
 }

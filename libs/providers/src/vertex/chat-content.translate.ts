@@ -9,9 +9,10 @@ import type { JsonObject } from '../provider.types';
 export class UnsupportedRequestError extends Error {
   constructor(
     readonly field: string,
-    message: string,
+    /** What is wrong with the field, completing the sentence that names it. */
+    readonly reason: string,
   ) {
-    super(`${field} ${message}`);
+    super(`${field} ${reason}`);
     this.name = 'UnsupportedRequestError';
   }
 }

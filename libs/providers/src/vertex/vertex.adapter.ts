@@ -72,7 +72,7 @@ export class VertexAdapter implements ProviderAdapter<VertexCredential> {
       // Content Vertex cannot take is the caller's 400, named at its field as the body's own errors are.
       if (error instanceof UnsupportedRequestError) {
         const field = error.field.replace(/\[(\d+)\]/g, '.$1');
-        throw DomainError.validation(field, `${field} ${error.message.slice(error.field.length + 1)}`);
+        throw DomainError.validation(field, `${field} ${error.reason}`);
       }
       throw error;
     }
